@@ -1,0 +1,76 @@
+package fhir
+
+import "time"
+
+// CapabilityOptions are the facts of a deployment the CapabilityStatement reports.
+type CapabilityOptions struct {
+	Version string    // software version
+	Date    time.Time // when the statement was made (server start)
+}
+
+// interactions every served type supports, in the order the statement lists them.
+var typeInteractions = []string{"read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"}
+
+// CapabilityStatement returns the JSON of the server's CapabilityStatement.
+// It is generated from the same registries the server runs on (the served
+// types and their search parameters), so it cannot claim what is not there.
+func CapabilityStatement(opt CapabilityOptions) []byte {
+	resources := make([]Value, 0, len(servedTypes))
+	for _, typ := range servedTypes {
+		inter := make([]Value, len(typeInteractions))
+		for i, code := range typeInteractions {
+			inter[i] = Object(Member{Name: "code", Value: String(code)})
+		}
+		params := SearchParams(typ)
+		sp := make([]Value, 0, len(params))
+		for _, p := range params {
+			m := []Member{
+				{Name: "name", Value: String(p.Name)},
+				{Name: "type", Value: String(p.Type.String())},
+			}
+			if p.Documentation != "" {
+				m = append(m, Member{Name: "documentation", Value: String(p.Documentation)})
+			}
+			sp = append(sp, Object(m...))
+		}
+		resources = append(resources, Object(
+			Member{Name: "type", Value: String(typ)},
+			Member{Name: "interaction", Value: Array(inter...)},
+			Member{Name: "versioning", Value: String("versioned-update")},
+			Member{Name: "readHistory", Value: Bool(true)},
+			Member{Name: "updateCreate", Value: Bool(true)},
+			Member{Name: "conditionalCreate", Value: Bool(true)},
+			Member{Name: "conditionalRead", Value: String("not-supported")},
+			Member{Name: "conditionalUpdate", Value: Bool(true)},
+			Member{Name: "conditionalDelete", Value: String("single")},
+			Member{Name: "referencePolicy", Value: Array(String("literal"), String("logical"), String("local"))},
+			Member{Name: "searchParam", Value: Array(sp...)},
+		))
+	}
+	cs := Object(
+		Member{Name: "resourceType", Value: String("CapabilityStatement")},
+		Member{Name: "status", Value: String("active")},
+		Member{Name: "date", Value: String(opt.Date.UTC().Format(time.RFC3339))},
+		Member{Name: "publisher", Value: String("CareBridge")},
+		Member{Name: "kind", Value: String("instance")},
+		Member{Name: "software", Value: Object(
+			Member{Name: "name", Value: String("CareBridge")},
+			Member{Name: "version", Value: String(opt.Version)},
+		)},
+		Member{Name: "implementation", Value: Object(
+			Member{Name: "description", Value: String("CareBridge FHIR R4 gateway between GP practices and mental health trusts")},
+		)},
+		Member{Name: "fhirVersion", Value: String("4.0.1")},
+		Member{Name: "format", Value: Array(String("application/fhir+json"), String("json"))},
+		Member{Name: "rest", Value: Array(Object(
+			Member{Name: "mode", Value: String("server")},
+			Member{Name: "documentation", Value: String("Transaction and batch Bundles are posted to the base. Searches refuse unknown parameters unless the request says Prefer: handling=lenient. References search both literally (Patient/123) and by identifier (subject:identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009), each finding resources that reference the other way.")},
+			Member{Name: "resource", Value: Array(resources...)},
+			Member{Name: "interaction", Value: Array(
+				Object(Member{Name: "code", Value: String("transaction")}),
+				Object(Member{Name: "code", Value: String("batch")}),
+			)},
+		))},
+	)
+	return cs.AppendJSON(nil)
+}
