@@ -1,0 +1,86 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/carebridge/carebridge/fhir"
+)
+
+func open(t *testing.T, cfg Config) *Store {
+	t.Helper()
+	if cfg.Path == "" {
+		cfg.Path = filepath.Join(t.TempDir(), "carebridge.db")
+	}
+	st, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func pragma(t *testing.T, db *sql.DB, name string) string {
+	t.Helper()
+	var v string
+	if err := db.QueryRow("PRAGMA " + name).Scan(&v); err != nil {
+		t.Fatalf("PRAGMA %s: %v", name, err)
+	}
+	return v
+}
+
+func TestWriterIsDurableWALWithForeignKeys(t *testing.T) {
+	st := open(t, Config{})
+	for name, want := range map[string]string{
+		"journal_mode":       "wal",
+		"synchronous":        "2", // FULL
+		"foreign_keys":       "1",
+		"busy_timeout":       "5000",
+		"wal_autocheckpoint": "16384",
+	} {
+		if got := pragma(t, st.writer, name); got != want {
+			t.Errorf("writer: PRAGMA %s = %s, want %s", name, got, want)
+		}
+	}
+	if got := pragma(t, st.reader, "query_only"); got != "1" {
+		t.Errorf("reader: PRAGMA query_only = %s, want 1", got)
+	}
+}
+
+func TestSynchronousIsConfigurable(t *testing.T) {
+	st := open(t, Config{Synchronous: "normal"})
+	if got := pragma(t, st.writer, "synchronous"); got != "1" {
+		t.Errorf("PRAGMA synchronous = %s, want 1 (NORMAL)", got)
+	}
+}
+
+func TestOpenRefusesWhatWouldLoseOrScatterData(t *testing.T) {
+	dir := t.TempDir()
+	for _, cfg := range []Config{
+		{Path: ""},
+		{Path: ":memory:"},
+		{Path: "file:x.db?mode=memory"},
+		{Path: filepath.Join(dir, "a?b.db")},
+		{Path: filepath.Join(dir, "x.db"), Synchronous: "OFF"},
+		{Path: filepath.Join(dir, "x.db"), Synchronous: "sometimes"},
+	} {
+		st, err := Open(context.Background(), cfg)
+		if err == nil {
+			st.Close()
+			t.Errorf("Open(%+v) succeeded, want an error", cfg)
+		} else if fhir.KindOf(err) != fhir.Internal {
+			t.Errorf("Open(%+v): err = %v, want an Internal *fhir.Error", cfg, err)
+		}
+	}
+}
+
+func TestMigrateTwiceIsHarmless(t *testing.T) {
+	st := open(t, Config{})
+	for i := range 2 {
+		if err := st.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate %d: %v", i+1, err)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/fhir"
+)
+
+// versionColumns are the columns scanVersion reads, from versions v joined
+// with resources r.
+const versionColumns = `v.seq, v.type, v.id, v.version, v.last_updated, v.method, v.deleted, v.body, r.key`
+
+func scanVersion(scan func(...any) error) (store.Resource, error) {
+	var r store.Resource
+	var lastUpdated int64
+	err := scan(&r.Seq, &r.Type, &r.ID, &r.VersionID, &lastUpdated, &r.Method, &r.Deleted, &r.Body, &r.Key)
+	r.LastUpdated = time.UnixMicro(lastUpdated).UTC()
+	return r, err
+}
+
+const readSQL = `SELECT ` + versionColumns + `
+FROM resources r JOIN versions v ON v.seq = r.current_seq
+WHERE r.type = ? AND r.id = ?`
+
+const vreadSQL = `SELECT ` + versionColumns + `
+FROM versions v JOIN resources r ON r.type = v.type AND r.id = v.id
+WHERE v.type = ? AND v.id = ? AND v.version = ?`
+
+// Read returns the current version of a resource: fhir.NotFound when it never
+// existed, fhir.Gone with the tombstone when it was deleted.
+func (s *Store) Read(ctx context.Context, typ, id string) (store.Resource, error) {
+	st, err := s.prepared(ctx)
+	if err != nil {
+		return store.Resource{}, err
+	}
+	return readCurrent(ctx, st.read, typ, id)
+}
+
+func readCurrent(ctx context.Context, stmt *sql.Stmt, typ, id string) (store.Resource, error) {
+	r, err := scanVersion(stmt.QueryRowContext(ctx, typ, id).Scan)
+	if err != nil {
+		return store.Resource{}, translate(ctx, err, "read")
+	}
+	if r.Deleted {
+		return r, errGone()
+	}
+	return r, nil
+}
+
+// VRead returns one version of a resource, a tombstone included;
+// fhir.NotFound when it does not exist.
+func (s *Store) VRead(ctx context.Context, typ, id string, version int64) (store.Resource, error) {
+	st, err := s.prepared(ctx)
+	if err != nil {
+		return store.Resource{}, err
+	}
+	r, err := scanVersion(st.vread.QueryRowContext(ctx, typ, id, version).Scan)
+	if err != nil {
+		return store.Resource{}, translate(ctx, err, "vread")
+	}
+	return r, nil
+}
+
+// History returns versions newest first: of one resource when q.ID is set,
+// of one type otherwise (of every type when q.Type is empty too). q.Count 0
+// returns the total only.
+func (s *Store) History(ctx context.Context, q store.HistoryQuery) (store.HistoryResult, error) {
+	where, args := historyWhere(q)
+	tx, err := s.reader.BeginTx(ctx, nil) // one snapshot for the total and the page
+	if err != nil {
+		return store.HistoryResult{}, translate(ctx, err, "history")
+	}
+	defer tx.Rollback()
+
+	var res store.HistoryResult
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM versions v WHERE `+where, args...).Scan(&res.Total); err != nil {
+		return store.HistoryResult{}, translate(ctx, err, "history")
+	}
+	if q.Count <= 0 {
+		return res, nil
+	}
+	if q.Before > 0 {
+		where += ` AND v.seq < ?`
+		args = append(args, q.Before)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+versionColumns+`
+		FROM versions v JOIN resources r ON r.type = v.type AND r.id = v.id
+		WHERE `+where+` ORDER BY v.seq DESC LIMIT ?`, append(args, q.Count+1)...)
+	if err != nil {
+		return store.HistoryResult{}, translate(ctx, err, "history")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanVersion(rows.Scan)
+		if err != nil {
+			return store.HistoryResult{}, translate(ctx, err, "history")
+		}
+		res.Versions = append(res.Versions, r)
+	}
+	if err := rows.Err(); err != nil {
+		return store.HistoryResult{}, translate(ctx, err, "history")
+	}
+	if len(res.Versions) > q.Count {
+		res.Versions = res.Versions[:q.Count]
+		res.Next = res.Versions[q.Count-1].Seq
+	}
+	return res, nil
+}
+
+func historyWhere(q store.HistoryQuery) (string, []any) {
+	where, args := "TRUE", []any{}
+	if q.Type != "" {
+		where += ` AND v.type = ?`
+		args = append(args, q.Type)
+	}
+	if q.ID != "" {
+		where += ` AND v.id = ?`
+		args = append(args, q.ID)
+	}
+	if !q.Since.IsZero() {
+		where += ` AND v.last_updated >= ?`
+		args = append(args, q.Since.UnixMicro())
+	}
+	return where, args
+}
+
+// errGone is the error of reading a deleted resource.
+func errGone() error {
+	return fhir.Errorf(fhir.Gone, fhir.IssueDeleted, "", "the resource has been deleted")
+}

@@ -1,0 +1,80 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/adapter/store/internal/sqlindex"
+	"github.com/carebridge/carebridge/fhir"
+)
+
+// querier is what a search runs on: the reader pool, a read transaction or
+// the write transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Search returns one page of the current, undeleted resources matching q.
+func (s *Store) Search(ctx context.Context, q *fhir.Query) (store.SearchResult, error) {
+	if !wantsTotal(q) {
+		return search(ctx, s.reader, q)
+	}
+	tx, err := s.reader.BeginTx(ctx, nil) // one snapshot for the total and the page
+	if err != nil {
+		return store.SearchResult{}, translate(ctx, err, "search")
+	}
+	defer tx.Rollback()
+	return search(ctx, tx, q)
+}
+
+func wantsTotal(q *fhir.Query) bool { return q.Total || q.Count <= 0 }
+
+func search(ctx context.Context, db querier, q *fhir.Query) (store.SearchResult, error) {
+	res := store.SearchResult{Total: -1}
+	if wantsTotal(q) {
+		st := sqlindex.NewStatement(sqlindex.SQLite)
+		st.Write(`SELECT count(*) FROM resources r WHERE `)
+		if err := sqlindex.Where(st, q); err != nil {
+			return res, err
+		}
+		if err := db.QueryRowContext(ctx, st.SQL(), st.Args()...).Scan(&res.Total); err != nil {
+			return store.SearchResult{}, translate(ctx, err, "search")
+		}
+	}
+	if q.Count <= 0 {
+		return res, nil
+	}
+	st := sqlindex.NewStatement(sqlindex.SQLite)
+	st.Write(`SELECT ` + versionColumns + ` FROM resources r JOIN versions v ON v.seq = r.current_seq WHERE `)
+	if err := sqlindex.Where(st, q); err != nil {
+		return store.SearchResult{}, err
+	}
+	sqlindex.After(st, q)
+	sqlindex.OrderBy(st, q)
+	st.Write(` LIMIT `)
+	st.Arg(q.Count + 1)
+	rows, err := db.QueryContext(ctx, st.SQL(), st.Args()...)
+	if err != nil {
+		return store.SearchResult{}, translate(ctx, err, "search")
+	}
+	defer rows.Close()
+	res.Resources = make([]store.Resource, 0, min(q.Count+1, 64))
+	for rows.Next() {
+		r, err := scanVersion(rows.Scan)
+		if err != nil {
+			return store.SearchResult{}, translate(ctx, err, "search")
+		}
+		res.Resources = append(res.Resources, r)
+	}
+	if err := rows.Err(); err != nil {
+		return store.SearchResult{}, translate(ctx, err, "search")
+	}
+	if len(res.Resources) > q.Count {
+		res.Resources = res.Resources[:q.Count]
+		last := res.Resources[q.Count-1]
+		res.Next = &fhir.PageToken{LastUpdated: last.LastUpdated.UnixMicro(), Key: last.Key}
+	}
+	return res, nil
+}

@@ -1,0 +1,135 @@
+// Package store defines the persistence contract of CareBridge: one interface,
+// implemented by the SQLite engine (store/sqlite, the embedded default) and the
+// PostgreSQL engine (store/postgres, for many gateways on one database), and
+// checked by one contract suite (store/storetest) that both must pass.
+//
+// A store executes; it does not decide. Version numbers, ids, bodies and
+// search index rows are computed by the Gateway and handed to Tx.Put; the
+// store persists them atomically and answers reads and searches. Errors that
+// leave a store are *fhir.Error values (NotFound, Gone, Conflict...), never
+// driver errors.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/carebridge/carebridge/fhir"
+)
+
+// Resource is one stored version of a resource.
+type Resource struct {
+	Type        string
+	ID          string
+	VersionID   int64
+	LastUpdated time.Time // millisecond precision, UTC
+	Method      string    // the interaction that made this version: "POST", "PUT" or "DELETE"
+	Deleted     bool      // a delete tombstone: Body is nil
+	Seq         int64     // the change sequence number of this version (see Store)
+	Key         int64     // the resource's creation-order key; the same for every version
+	Body        []byte    // the resource's JSON, as stored; nil for tombstones
+}
+
+// Write is one new version to commit.
+type Write struct {
+	Type        string
+	ID          string
+	VersionID   int64 // 1 for a create; the current version + 1 otherwise
+	LastUpdated time.Time
+	Method      string
+	Deleted     bool
+	Body        []byte      // nil when Deleted
+	Index       *fhir.Index // the search index of this version; nil when Deleted
+}
+
+// Current is what a Tx knows of a resource's current version without reading
+// its body.
+type Current struct {
+	VersionID   int64
+	LastUpdated time.Time
+	Deleted     bool
+}
+
+// SearchResult is one page of a search.
+type SearchResult struct {
+	Resources []Resource      // current versions, in the query's order
+	Total     int             // matches across all pages; -1 unless the query asked for it
+	Next      *fhir.PageToken // where the next page starts; nil on the last page
+}
+
+// HistoryQuery selects versions for _history: of one resource (Type and ID),
+// of one type (Type), newest first.
+type HistoryQuery struct {
+	Type   string
+	ID     string    // "" for type-level history
+	Since  time.Time // zero for all; otherwise versions with LastUpdated >= Since
+	Count  int
+	Before int64 // page token: only versions with Seq < Before; 0 for the first page
+}
+
+// HistoryResult is one page of history.
+type HistoryResult struct {
+	Versions []Resource // newest first
+	Total    int        // versions matching, across all pages
+	Next     int64      // the Before of the next page; 0 on the last page
+}
+
+// Store persists FHIR resources, their versions and search index.
+//
+// Every committed version gets a change sequence number (Resource.Seq): they
+// are unique, increase with every version committed, and a version's Seq is
+// greater than that of every version committed before its transaction began.
+// The Task polling cursor is built on it.
+//
+// All methods are safe for concurrent use.
+type Store interface {
+	// Read returns the current version of a resource. It fails with
+	// fhir.NotFound when the resource never existed, and fhir.Gone (with the
+	// tombstone as the Resource) when its current version is a delete.
+	Read(ctx context.Context, typ, id string) (Resource, error)
+	// VRead returns one version; fhir.NotFound when it does not exist. A
+	// tombstone version is returned with Deleted set and no error.
+	VRead(ctx context.Context, typ, id string, version int64) (Resource, error)
+	// History returns versions newest first, paged.
+	History(ctx context.Context, q HistoryQuery) (HistoryResult, error)
+	// Search returns current, undeleted resources matching q.
+	Search(ctx context.Context, q *fhir.Query) (SearchResult, error)
+	// Transact runs fn in one write transaction and commits when fn returns
+	// nil. Everything fn writes becomes visible at once, or not at all. When
+	// the transaction loses a race it cannot win by waiting (a concurrent
+	// writer committed the same version first, a serialization failure),
+	// Transact rolls back and runs fn again, a bounded number of times, so fn
+	// must not keep state between calls. An error from fn is returned as is.
+	Transact(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// Tx is a write transaction. Its reads see its own writes.
+type Tx interface {
+	// Current returns the current version of each named resource that exists
+	// (deleted ones included, with Deleted set); absent ids are not in the map.
+	Current(ctx context.Context, typ string, ids []string) (map[string]Current, error)
+	// Read is Store.Read inside the transaction.
+	Read(ctx context.Context, typ, id string) (Resource, error)
+	// Search is Store.Search inside the transaction.
+	Search(ctx context.Context, q *fhir.Query) (SearchResult, error)
+	// Lock takes a lock on key until the transaction ends, so that concurrent
+	// conditional creates of the same key run one after the other.
+	Lock(ctx context.Context, key string) error
+	// Put stores new versions and replaces their resources' search index.
+	// A Write whose VersionID is not exactly one more than the current
+	// version (or 1 for a new resource) fails with ErrVersionRace.
+	Put(ctx context.Context, writes []Write) error
+}
+
+// ErrVersionRace is returned by Tx.Put when a version was not the successor of
+// the current one, because another transaction committed first. Transact
+// retries fn when it sees it.
+var ErrVersionRace = errors.New("store: a concurrent write changed the resource first")
+
+// MaxTransactAttempts bounds how often Transact runs fn.
+const MaxTransactAttempts = 8
