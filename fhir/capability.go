@@ -26,7 +26,7 @@ func CapabilityStatement(opt CapabilityOptions) []byte {
 		for _, p := range params {
 			m := []Member{
 				{Name: "name", Value: String(p.Name)},
-				{Name: "type", Value: String(p.Type.String())},
+				{Name: "type", Value: String(p.TypeCode())},
 			}
 			if p.Documentation != "" {
 				m = append(m, Member{Name: "documentation", Value: String(p.Documentation)})
