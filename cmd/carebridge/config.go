@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration of a carebridge process, resolved once:
+// defaults, then the YAML file, then CAREBRIDGE_* environment variables,
+// then flags.
+type Config struct {
+	Addr            string        `yaml:"addr"`
+	DB              string        `yaml:"db"`
+	BaseURL         string        `yaml:"baseUrl"`
+	MaxBodyBytes    int64         `yaml:"maxBodyBytes"`
+	TimeZone        string        `yaml:"timeZone"`
+	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+	Log             LogConfig     `yaml:"log"`
+	Search          SearchConfig  `yaml:"search"`
+	SQLite          SQLiteConfig  `yaml:"sqlite"`
+	Postgres        PGConfig      `yaml:"postgres"`
+}
+
+// LogConfig chooses the log format and level.
+type LogConfig struct {
+	Format string `yaml:"format"` // json (default) or text
+	Level  string `yaml:"level"`  // debug, info, warn, error
+}
+
+// SearchConfig bounds search pages.
+type SearchConfig struct {
+	DefaultCount int `yaml:"defaultCount"`
+	MaxCount     int `yaml:"maxCount"`
+}
+
+// SQLiteConfig tunes the embedded database.
+type SQLiteConfig struct {
+	Synchronous string `yaml:"synchronous"` // FULL (default) or NORMAL
+}
+
+// PGConfig tunes the PostgreSQL connection pool.
+type PGConfig struct {
+	MaxConns int `yaml:"maxConns"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DB:              "sqlite:carebridge.db",
+		MaxBodyBytes:    16 << 20,
+		TimeZone:        "Europe/London",
+		ShutdownTimeout: 20 * time.Second,
+		Log:             LogConfig{Format: "json", Level: "info"},
+		Search:          SearchConfig{DefaultCount: 50, MaxCount: 1000},
+		SQLite:          SQLiteConfig{Synchronous: "FULL"},
+		Postgres:        PGConfig{MaxConns: 16},
+	}
+}
+
+// setting is one scalar setting that a flag and an environment variable
+// can set; YAML sets the same field through its tag.
+type setting struct {
+	flag  string
+	usage string
+	value func(*Config) string
+	set   func(*Config, string) error
+}
+
+// envName is the environment variable of a flag: --max-body-bytes is
+// CAREBRIDGE_MAX_BODY_BYTES.
+func envName(flag string) string {
+	return "CAREBRIDGE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// settings are the flags of the commands that run a gateway.
+var settings = []setting{
+	{"addr", "address to listen on (host:port)",
+		func(c *Config) string { return c.Addr },
+		func(c *Config, v string) error { c.Addr = v; return nil }},
+	{"db", "database: sqlite:PATH for the embedded database, or a postgres:// URL",
+		func(c *Config) string { return c.DB },
+		func(c *Config, v string) error { c.DB = v; return nil }},
+	{"base-url", "public FHIR base URL for links and Location headers (default: from each request's Host)",
+		func(c *Config) string { return c.BaseURL },
+		func(c *Config, v string) error { c.BaseURL = v; return nil }},
+	{"max-body-bytes", "largest request body accepted; larger ones get 413",
+		func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) },
+		func(c *Config, v string) error { return parseInt(v, &c.MaxBodyBytes) }},
+	{"timezone", "time zone of dates sent without one",
+		func(c *Config) string { return c.TimeZone },
+		func(c *Config, v string) error { c.TimeZone = v; return nil }},
+	{"log-format", "log format: json or text",
+		func(c *Config) string { return c.Log.Format },
+		func(c *Config, v string) error { c.Log.Format = v; return nil }},
+	{"log-level", "log level: debug, info, warn or error",
+		func(c *Config) string { return c.Log.Level },
+		func(c *Config, v string) error { c.Log.Level = v; return nil }},
+	{"sqlite-synchronous", "SQLite synchronous mode: FULL (no acknowledged write is lost on power failure) or NORMAL (faster)",
+		func(c *Config) string { return c.SQLite.Synchronous },
+		func(c *Config, v string) error { c.SQLite.Synchronous = v; return nil }},
+}
+
+func parseInt(v string, dst *int64) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number", v)
+	}
+	*dst = n
+	return nil
+}
+
+// addSettingFlags registers --config and the settings as flags of fs.
+func addSettingFlags(fs *pflag.FlagSet, only ...string) {
+	def := defaultConfig()
+	fs.String("config", "", "YAML configuration file (env CAREBRIDGE_CONFIG)")
+	for _, s := range settings {
+		if len(only) > 0 && !contains(only, s.flag) {
+			continue
+		}
+		fs.String(s.flag, s.value(&def), s.usage+" (env "+envName(s.flag)+")")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// loadConfig resolves the configuration for a command whose flags are fs.
+func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
+	cfg := defaultConfig()
+	path := getenv("CAREBRIDGE_CONFIG")
+	if f := fs.Lookup("config"); f != nil && f.Changed {
+		path = f.Value.String()
+	}
+	if path != "" {
+		if err := readYAML(path, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	for _, s := range settings {
+		f := fs.Lookup(s.flag)
+		if f == nil {
+			continue
+		}
+		v, from := getenv(envName(s.flag)), envName(s.flag)
+		if f.Changed {
+			v, from = f.Value.String(), "--"+s.flag
+		}
+		if v == "" {
+			continue
+		}
+		if err := s.set(&cfg, v); err != nil {
+			return cfg, fmt.Errorf("%s: %w", from, err)
+		}
+	}
+	return cfg, cfg.check()
+}
+
+func readYAML(path string, cfg *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read configuration: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF: it sets nothing.
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("configuration %s: %w", path, err)
+	}
+	return nil
+}
+
+// check refuses settings that cannot work, before anything starts.
+func (c Config) check() error {
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		return fmt.Errorf("time zone %q: %w", c.TimeZone, err)
+	}
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("max body size %d is too small; allow at least 1024 bytes", c.MaxBodyBytes)
+	}
+	switch strings.ToLower(c.Log.Format) {
+	case "json", "text":
+	default:
+		return fmt.Errorf("log format %q: use json or text", c.Log.Format)
+	}
+	if _, err := parseLevel(c.Log.Level); err != nil {
+		return err
+	}
+	switch strings.ToUpper(c.SQLite.Synchronous) {
+	case "FULL", "NORMAL":
+	default:
+		return fmt.Errorf("sqlite synchronous %q: use FULL or NORMAL", c.SQLite.Synchronous)
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("log level %q: use debug, info, warn or error", s)
+	}
+	return l, nil
+}

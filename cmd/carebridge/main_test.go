@@ -1,0 +1,341 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/carebridge/carebridge/adapter/store/postgres/pgtest"
+)
+
+// syncBuffer is an output that a running command writes while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// noEnv is an empty environment.
+func noEnv(string) string { return "" }
+
+// envOf returns an environment holding only vars.
+func envOf(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// started is a carebridge command running in the background.
+type started struct {
+	base   string // http://host:port
+	stdout *syncBuffer
+	stderr *syncBuffer
+	stop   context.CancelFunc
+	done   chan error
+}
+
+var listeningRe = regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"|FHIR base +http://(127\.0\.0\.1:\d+)/fhir`)
+
+// start runs a carebridge command line until the test ends, and waits until
+// it listens.
+func start(t *testing.T, getenv func(string) string, args ...string) *started {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &started{stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	go func() { s.done <- run(ctx, args, getenv, s.stdout, s.stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-s.done:
+		case <-time.After(30 * time.Second):
+			t.Error("the command did not stop within 30s of its context ending")
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out := s.stdout.String() + s.stderr.String()
+		if m := listeningRe.FindStringSubmatch(out); m != nil {
+			s.base = "http://" + m[1] + m[2]
+			return s
+		}
+		select {
+		case err := <-s.done:
+			t.Fatalf("%v ended before listening: %v\nstdout:\n%s\nstderr:\n%s", args, err, s.stdout, s.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("%v did not start listening within 30s\nstderr:\n%s", args, s.stderr)
+	return nil
+}
+
+// wait stops the command and returns its error.
+func (s *started) wait(t *testing.T) error {
+	t.Helper()
+	s.stop()
+	select {
+	case err := <-s.done:
+		s.done <- err // for the cleanup
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("the command did not stop within 30s")
+		return nil
+	}
+}
+
+func getJSON(t *testing.T, url string) map[string]any {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, body)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return m
+}
+
+func TestConfigPrecedenceIsFlagsThenEnvironmentThenFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "carebridge.yaml")
+	yaml := "addr: 127.0.0.1:7001\ndb: sqlite:/from/file.db\nlog:\n  level: debug\nsearch:\n  defaultCount: 25\n  maxCount: 100\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	addSettingFlags(fs)
+	if err := fs.Parse([]string{"--config", file, "--addr", "127.0.0.1:7003"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(fs, envOf(map[string]string{
+		"CAREBRIDGE_ADDR": "127.0.0.1:7002", // the flag wins
+		"CAREBRIDGE_DB":   "postgres://u:secret@db/carebridge",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:7003" {
+		t.Errorf("addr = %q, want the flag's", cfg.Addr)
+	}
+	if cfg.DB != "postgres://u:secret@db/carebridge" {
+		t.Errorf("db = %q, want the environment's", cfg.DB)
+	}
+	if cfg.Log.Level != "debug" || cfg.Search.DefaultCount != 25 || cfg.Search.MaxCount != 100 {
+		t.Errorf("log level %q, search %+v: want the file's", cfg.Log.Level, cfg.Search)
+	}
+	if cfg.Log.Format != "json" || cfg.MaxBodyBytes != 16<<20 {
+		t.Errorf("log format %q, max body %d: want the defaults", cfg.Log.Format, cfg.MaxBodyBytes)
+	}
+	if got := redactDB(cfg.DB); got != "postgres://u:xxxxx@db/carebridge" {
+		t.Errorf("redactDB = %q", got)
+	}
+}
+
+func TestConfigRefusesWhatCannotWork(t *testing.T) {
+	dir := t.TempDir()
+	unknownKey := filepath.Join(dir, "unknown.yaml")
+	if err := os.WriteFile(unknownKey, []byte("adress: 127.0.0.1:1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"an unknown key in the file", []string{"--config", unknownKey}, nil, "field adress not found"},
+		{"a missing file", []string{"--config", filepath.Join(dir, "nope.yaml")}, nil, "read configuration"},
+		{"a body limit that is not a number", []string{"--max-body-bytes", "lots"}, nil, `--max-body-bytes: "lots" is not a whole number`},
+		{"a tiny body limit", nil, map[string]string{"CAREBRIDGE_MAX_BODY_BYTES": "10"}, "too small"},
+		{"an unknown time zone", []string{"--timezone", "Mars/Olympus"}, nil, `time zone "Mars/Olympus"`},
+		{"an unknown log format", []string{"--log-format", "xml"}, nil, `log format "xml"`},
+		{"an unknown log level", []string{"--log-level", "loud"}, nil, `log level "loud"`},
+		{"an unknown synchronous mode", []string{"--sqlite-synchronous", "OFF"}, nil, `sqlite synchronous "OFF"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+			addSettingFlags(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			_, err := loadConfig(fs, envOf(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("loadConfig error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestUnknownDatabaseSchemeIsRefused(t *testing.T) {
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"migrate", "--db", "mysql://u:pw@h/db"}, noEnv, io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "use sqlite:PATH or a postgres:// URL") {
+		t.Fatalf("error = %v", err)
+	}
+	if strings.Contains(err.Error(), "pw") {
+		t.Errorf("the error shows the password: %v", err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, noEnv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "carebridge dev (commit unknown, go") {
+		t.Errorf("version printed %q", out.String())
+	}
+}
+
+func TestMigrateIsRepeatable(t *testing.T) {
+	for name, db := range map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "m.db") },
+		"postgres": func(t *testing.T) string { return pgtest.EmptyDatabase(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			url := db(t)
+			for range 2 {
+				var stderr bytes.Buffer
+				if err := run(context.Background(), []string{"migrate", "--db", url}, noEnv, io.Discard, &stderr); err != nil {
+					t.Fatalf("migrate: %v\n%s", err, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+// TestServeFinishesInFlightRequestsOnShutdown starts the real command, sends
+// half a request, stops the command, sends the rest, and expects the answer.
+func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "serve.db")
+	s := start(t, noEnv, "serve", "--addr", "127.0.0.1:0", "--db", db)
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d", path, resp.StatusCode)
+		}
+	}
+
+	body := `{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9000000009"}]}`
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:20])
+	time.Sleep(100 * time.Millisecond) // the server has read the headers
+
+	s.stop()
+	// The listener closes first: a new connection is refused.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("still accepting connections 10s after the stop")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := io.WriteString(conn, body[20:]); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the request in flight got no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("in-flight create = %d, want 201", resp.StatusCode)
+	}
+	if err := s.wait(t); err != nil {
+		t.Errorf("serve returned %v, want nil after a clean shutdown", err)
+	}
+	if !strings.Contains(s.stderr.String(), `"msg":"shutting down`) {
+		t.Errorf("no JSON shutdown log line in:\n%s", s.stderr)
+	}
+}
+
+func TestDemoSeedsOnceAndServes(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "demo.db")
+	s := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db)
+	if !strings.Contains(s.stdout.String(), "seeded with") {
+		t.Errorf("demo did not report seeding:\n%s", s.stdout)
+	}
+	// Every example request printed by the demo answers 200 with data.
+	for _, line := range strings.Split(s.stdout.String(), "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "curl -s ") || strings.Contains(line, "-X POST") {
+			continue
+		}
+		url := strings.Trim(strings.TrimPrefix(line, "curl -s "), "'")
+		got := getJSON(t, url)
+		if got["resourceType"] == "Bundle" && got["total"] == float64(0) {
+			t.Errorf("demo example %s finds nothing", url)
+		}
+	}
+	patients := getJSON(t, s.base+"/fhir/Patient?_summary=count")["total"]
+	if err := s.wait(t); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second start on the same database seeds nothing more.
+	again := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db)
+	if got := getJSON(t, again.base+"/fhir/Patient?_summary=count")["total"]; got != patients {
+		t.Errorf("after a restart, %v patients, want %v", got, patients)
+	}
+	if patients != float64(6) {
+		t.Errorf("demo has %v patients, want 6", patients)
+	}
+}
+
+func TestHealthcheckCommand(t *testing.T) {
+	s := start(t, noEnv, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+filepath.Join(t.TempDir(), "h.db"))
+	if err := run(context.Background(), []string{"healthcheck", "--url", s.base + "/healthz"}, noEnv, io.Discard, io.Discard); err != nil {
+		t.Errorf("healthcheck of a running gateway: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	if err := run(context.Background(), []string{"healthcheck", "--url", "http://" + closed + "/healthz"}, noEnv, io.Discard, io.Discard); err == nil {
+		t.Error("healthcheck of nothing succeeded")
+	}
+}

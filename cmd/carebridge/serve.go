@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/carebridge/carebridge/adapter"
+	"github.com/carebridge/carebridge/adapter/rest"
+	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/adapter/store/postgres"
+	"github.com/carebridge/carebridge/adapter/store/sqlite"
+)
+
+func newServeCommand(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway",
+		Long: `Run the gateway: the FHIR R4 API at /fhir, /healthz, /readyz and /metrics.
+Schema migrations are applied at start (under a lock on PostgreSQL, so many
+gateways may start at once). SIGTERM or SIGINT stops accepting connections and
+lets requests in flight finish.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd.Flags(), e.getenv)
+			if err != nil {
+				return err
+			}
+			a, err := newApp(cmd.Context(), cfg, e.stderr)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			ln, err := net.Listen("tcp", cfg.Addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+			}
+			a.log.Info("serving", "addr", ln.Addr().String(), "db", redactDB(cfg.DB), "version", version)
+			return a.server.Serve(cmd.Context(), ln)
+		},
+	}
+	addSettingFlags(cmd.Flags())
+	return cmd
+}
+
+// app is a gateway's parts, wired.
+type app struct {
+	log    *slog.Logger
+	store  migratingStore
+	server *rest.Server
+}
+
+// migratingStore is a store that can apply its schema migrations.
+type migratingStore interface {
+	store.Store
+	Migrate(ctx context.Context) error
+}
+
+func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
+	log, err := newLogger(cfg.Log, logOut)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate the database: %w", err)
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	gw := adapter.New(st, adapter.Config{
+		Location:     loc,
+		DefaultCount: cfg.Search.DefaultCount,
+		MaxCount:     cfg.Search.MaxCount,
+	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := rest.NewServer(rest.Config{
+		BaseURL:         cfg.BaseURL,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Version:         version,
+	}, gw, log, reg, reg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{log: log, store: st, server: srv}, nil
+}
+
+func (a *app) close() {
+	if err := a.store.Close(); err != nil {
+		a.log.Warn("closing the database", "err", err)
+	}
+}
+
+// openStore chooses the engine by the scheme of the database setting.
+func openStore(ctx context.Context, cfg Config) (migratingStore, error) {
+	switch {
+	case strings.HasPrefix(cfg.DB, "sqlite:"):
+		return sqlite.Open(ctx, sqlite.Config{
+			Path:        strings.TrimPrefix(cfg.DB, "sqlite:"),
+			Synchronous: strings.ToUpper(cfg.SQLite.Synchronous),
+		})
+	case strings.HasPrefix(cfg.DB, "postgres://"), strings.HasPrefix(cfg.DB, "postgresql://"):
+		return postgres.Open(ctx, postgres.Config{URL: cfg.DB, MaxConns: cfg.Postgres.MaxConns})
+	}
+	return nil, fmt.Errorf("database %q: use sqlite:PATH or a postgres:// URL", redactDB(cfg.DB))
+}
+
+// redactDB hides a password in a database URL, for logs and errors.
+func redactDB(db string) string {
+	at := strings.LastIndex(db, "@")
+	scheme := strings.Index(db, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return db
+	}
+	userinfo := db[scheme+3 : at]
+	if user, _, ok := strings.Cut(userinfo, ":"); ok {
+		return db[:scheme+3] + user + ":xxxxx" + db[at:]
+	}
+	return db
+}
+
+func newLogger(cfg LogConfig, out io.Writer) (*slog.Logger, error) {
+	level, err := parseLevel(cfg.Level)
+	if err != nil {
+		return nil, err
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(cfg.Format, "text") {
+		return slog.New(slog.NewTextHandler(out, opts)), nil
+	}
+	return slog.New(slog.NewJSONHandler(out, opts)), nil
+}
+
+func newMigrateCommand(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database schema migrations and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd.Flags(), e.getenv)
+			if err != nil {
+				return err
+			}
+			st, err := openStore(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.Migrate(cmd.Context()); err != nil {
+				return fmt.Errorf("migrate %s: %w", redactDB(cfg.DB), err)
+			}
+			_, err = fmt.Fprintf(e.stdout, "database %s is up to date\n", redactDB(cfg.DB))
+			return err
+		},
+	}
+	addSettingFlags(cmd.Flags(), "db", "sqlite-synchronous")
+	return cmd
+}
