@@ -111,4 +111,3 @@ func sampleSearchValue(name, typ string, targets []string) string {
 	}
 	return "x"
 }
-
