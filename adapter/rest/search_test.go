@@ -173,3 +173,60 @@ func TestSearchByLastUpdatedAndSort(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchSharedCareParameters covers the parameters GP pollers and trust
+// feeds rely on: Task owner, requester, focus, status and business-status;
+// ServiceRequest requester and performer; Condition clinical-status; all with
+// ODS-code identifiers as NHS systems send them.
+func TestSearchSharedCareParameters(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *client) {
+		ods := func(code string) string {
+			return `{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"` + code + `"}}`
+		}
+		practice := create(t, c, "Organization", `{"resourceType":"Organization","identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"A12345"}],"name":"Riverside Surgery"}`)
+		referral := create(t, c, "ServiceRequest", `{"resourceType":"ServiceRequest","status":"active","intent":"order","subject":{"reference":"Patient/p1"},"requester":`+ods("RXX")+`,"performer":[{"reference":"Organization/`+practice+`"}]}`)
+		task := func(status, business, owner string) string {
+			return create(t, c, "Task", `{"resourceType":"Task","status":"`+status+`","intent":"order","businessStatus":{"coding":[{"system":"https://example.org/CodeSystem/smi-check","code":"`+business+`"}]},"focus":{"reference":"ServiceRequest/`+referral+`"},"for":{"reference":"Patient/p1"},"requester":`+ods("RXX")+`,"owner":`+owner+`}`)
+		}
+		byODS := task("requested", "bmi-outstanding", ods("A12345"))
+		byRef := task("in-progress", "bp-outstanding", `{"reference":"Organization/`+practice+`"}`)
+		other := task("completed", "bmi-outstanding", ods("B23456"))
+		cond := func(clinical string) string {
+			return create(t, c, "Condition", `{"resourceType":"Condition","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"`+clinical+`"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"58214004"}]},"subject":{"reference":"Patient/p1"}}`)
+		}
+		active, remission := cond("active"), cond("remission")
+
+		odsA := "https://fhir.nhs.uk/Id/ods-organization-code|A12345"
+		for _, tc := range []struct {
+			query string
+			want  []string
+		}{
+			{"Task?owner:identifier=" + odsA, []string{byODS, byRef}},
+			{"Task?owner=Organization/" + practice, []string{byODS, byRef}},
+			{"Task?owner:identifier=" + odsA + "&status=requested", []string{byODS}},
+			{"Task?status=requested,in-progress", []string{byODS, byRef}},
+			{"Task?status:not=completed", []string{byODS, byRef}},
+			{"Task?business-status=bmi-outstanding", []string{byODS, other}},
+			{"Task?business-status=https://example.org/CodeSystem/smi-check|bp-outstanding", []string{byRef}},
+			{"Task?requester:identifier=https://fhir.nhs.uk/Id/ods-organization-code|RXX", []string{byODS, byRef, other}},
+			{"Task?focus=ServiceRequest/" + referral, []string{byODS, byRef, other}},
+			{"Task?patient=p1&owner:identifier=https://fhir.nhs.uk/Id/ods-organization-code|B23456", []string{other}},
+			{"ServiceRequest?requester:identifier=https://fhir.nhs.uk/Id/ods-organization-code|RXX", []string{referral}},
+			{"ServiceRequest?performer:identifier=" + odsA, []string{referral}},
+			{"ServiceRequest?performer=Organization/" + practice, []string{referral}},
+			{"Condition?clinical-status=active", []string{active}},
+			{"Condition?clinical-status=http://terminology.hl7.org/CodeSystem/condition-clinical|remission", []string{remission}},
+			{"Condition?code=http://snomed.info/sct|58214004&subject=Patient/p1", []string{active, remission}},
+		} {
+			t.Run(tc.query, func(t *testing.T) {
+				got := ids(t, c.do("GET", tc.query, nil).mustStatus(t, http.StatusOK))
+				sort.Strings(got)
+				want := append([]string(nil), tc.want...)
+				sort.Strings(want)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("ids (-want +got):\n%s", diff)
+				}
+			})
+		}
+	})
+}
