@@ -1,0 +1,42 @@
+// Command loadtest measures a running CareBridge gateway from outside, over
+// HTTP, and the same machine's storage ceiling without HTTP. BENCHMARKS.md
+// quotes its output and the command lines that produced it.
+//
+//	loadtest ingest  --target URL   transaction Bundles of mixed resources: resources/s
+//	loadtest create  --target URL   single Patient creates, one at a time: latency
+//	loadtest ceiling --db DB        decode + insert of the same resources, no HTTP, no index
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCommand(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "loadtest",
+		Short:         "Measure CareBridge ingest throughput and latency",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(newIngestCommand(stdout, stderr), newCreateCommand(stdout, stderr), newCeilingCommand(stdout, stderr))
+	return root
+}

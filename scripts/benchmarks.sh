@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs the measurements quoted in BENCHMARKS.md: HTTP ingest of transaction
+# Bundles, single-create latency and the no-HTTP ceiling, on SQLite and (when
+# BENCH_POSTGRES names a server this script may create databases on) on
+# PostgreSQL. Each measurement runs ROUNDS times on a fresh database; quote
+# the medians.
+#
+#   scripts/benchmarks.sh
+#   BENCH_POSTGRES=postgres://postgres@127.0.0.1:55432/postgres ROUNDS=5 scripts/benchmarks.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-5}
+CONCURRENCY=${CONCURRENCY:-4}
+PORT=${PORT:-18099}
+work=$(mktemp -d /tmp/carebridge-bench.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+go build -o "$work/carebridge" ./cmd/carebridge
+go build -o "$work/loadtest" ./cmd/loadtest
+echo "# $(go version), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+
+# serve DB: starts a gateway on DB and waits for it to be ready.
+serve() {
+  "$work/carebridge" serve --db "$1" --addr "127.0.0.1:$PORT" --log-level warn >"$work/gateway.log" 2>&1 &
+  gateway=$!
+  for _ in $(seq 100); do
+    if "$work/carebridge" healthcheck --url "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then return; fi
+    sleep 0.1
+  done
+  cat "$work/gateway.log"; exit 1
+}
+stop() { kill "$gateway"; wait "$gateway" 2>/dev/null || true; }
+
+# fresh ENGINE NAME: prints a new, empty database URL.
+fresh() {
+  if [ "$1" = sqlite ]; then echo "sqlite:$work/$2.db"; return; fi
+  psql -q "$BENCH_POSTGRES" -c "DROP DATABASE IF EXISTS $2" -c "CREATE DATABASE $2" >/dev/null 2>&1
+  echo "${BENCH_POSTGRES%/*}/$2"
+}
+
+engines=(sqlite)
+if [ -n "${BENCH_POSTGRES:-}" ]; then engines+=(postgres); fi
+for engine in "${engines[@]}"; do
+  for round in $(seq "$ROUNDS"); do
+    serve "$(fresh "$engine" "bench_ingest_$round")"
+    echo "$engine round $round: $("$work/loadtest" ingest --target "http://127.0.0.1:$PORT/fhir" --bundles 200 --size 100 --concurrency "$CONCURRENCY" 2>/dev/null)"
+    echo "$engine round $round: $("$work/loadtest" create --target "http://127.0.0.1:$PORT/fhir" --n 2000 2>/dev/null)"
+    stop
+    echo "$engine round $round: $("$work/loadtest" ceiling --db "$(fresh "$engine" "bench_ceiling_$round")" --resources 20000 2>/dev/null)"
+  done
+done
