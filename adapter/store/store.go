@@ -43,6 +43,19 @@ type Write struct {
 	Index       *fhir.Index // the search index of this version; nil when Deleted
 }
 
+// Check refuses a Write its caller should never have built.
+func (w *Write) Check() error {
+	switch {
+	case w.Type == "" || w.ID == "":
+		return fhir.Wrap(errors.New("store: a write needs a type and an id"), "put")
+	case w.VersionID < 1:
+		return fhir.Wrap(errors.New("store: version numbers start at 1"), "put")
+	case !w.Deleted && w.Body == nil:
+		return fhir.Wrap(errors.New("store: a version that is not a delete needs a body"), "put")
+	}
+	return nil
+}
+
 // Current is what a Tx knows of a resource's current version without reading
 // its body.
 type Current struct {

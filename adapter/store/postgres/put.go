@@ -10,7 +10,6 @@ import (
 
 	"github.com/carebridge/carebridge/adapter/store"
 	"github.com/carebridge/carebridge/adapter/store/internal/sqlindex"
-	"github.com/carebridge/carebridge/fhir"
 )
 
 // Put's statements take their rows as arrays (unnest), so that their
@@ -94,7 +93,7 @@ func (t *tx) Put(ctx context.Context, writes []store.Write) error {
 
 func (t *tx) put(ctx context.Context, writes []store.Write) error {
 	for i := range writes {
-		if err := checkWrite(&writes[i]); err != nil {
+		if err := writes[i].Check(); err != nil {
 			return err
 		}
 	}
@@ -283,19 +282,6 @@ func (c columns) append(vals ...any) {
 }
 
 func (c columns) len() int { return len(c[0].([]int64)) }
-
-// checkWrite refuses a Write its caller should never have built.
-func checkWrite(w *store.Write) error {
-	switch {
-	case w.Type == "" || w.ID == "":
-		return fhir.Wrap(errors.New("store: a write needs a type and an id"), "put")
-	case w.VersionID < 1:
-		return fhir.Wrap(errors.New("store: version numbers start at 1"), "put")
-	case !w.Deleted && w.Body == nil:
-		return fhir.Wrap(errors.New("store: a version that is not a delete needs a body"), "put")
-	}
-	return nil
-}
 
 // putError turns the failure of a version or resource row into
 // ErrVersionRace when the version was not the successor of the current one:

@@ -9,7 +9,6 @@ import (
 
 	"github.com/carebridge/carebridge/adapter/store"
 	"github.com/carebridge/carebridge/adapter/store/internal/sqlindex"
-	"github.com/carebridge/carebridge/fhir"
 )
 
 // sequencesSQL reads the AUTOINCREMENT high-water marks of versions.seq and
@@ -47,7 +46,7 @@ func (t *tx) put(ctx context.Context, writes []store.Write) error {
 		return nil
 	}
 	for i := range writes {
-		if err := checkWrite(&writes[i]); err != nil {
+		if err := writes[i].Check(); err != nil {
 			return err
 		}
 	}
@@ -141,19 +140,6 @@ func (t *tx) put(ctx context.Context, writes []store.Write) error {
 // lastUpdated returns w's LastUpdated as stored: Unix microseconds, cut to
 // the millisecond.
 func lastUpdated(w *store.Write) int64 { return w.LastUpdated.UnixMilli() * 1000 }
-
-// checkWrite refuses a Write its caller should never have built.
-func checkWrite(w *store.Write) error {
-	switch {
-	case w.Type == "" || w.ID == "":
-		return fhir.Wrap(errors.New("store: a write needs a type and an id"), "put")
-	case w.VersionID < 1:
-		return fhir.Wrap(errors.New("store: version numbers start at 1"), "put")
-	case !w.Deleted && w.Body == nil:
-		return fhir.Wrap(errors.New("store: a version that is not a delete needs a body"), "put")
-	}
-	return nil
-}
 
 // putError turns the failure of a version or resource row into
 // ErrVersionRace when the version was not the successor of the current one:
