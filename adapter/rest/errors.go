@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -99,6 +100,12 @@ func toFHIRError(err error) *fhir.Error {
 	return fhir.Wrap(err, "the request")
 }
 
+// abandoned reports whether err is the end of the request's own context.
+func abandoned(c echo.Context, err error) bool {
+	return c.Request().Context().Err() != nil &&
+		(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}
+
 // handleError is Echo's one error handler: it writes every failure as an
 // OperationOutcome with the status of its kind. Server faults are logged
 // with an error id that the response also carries; sender faults are not
@@ -108,6 +115,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	fe := toFHIRError(err)
+	if abandoned(c, err) {
+		// The client went away (or shutdown ran out of time): not a fault
+		// of ours, and nobody reads the answer.
+		s.log.InfoContext(c.Request().Context(), "request abandoned before it finished", "request_id", requestIDOf(c))
+		fe = fhir.Errorf(fhir.Unavailable, fhir.IssueTransient, "", "the request was abandoned before it finished")
+		c.Set(ctxErrorKind, fe.Kind.String())
+		_ = writeBody(c, Status(fe.Kind), fhir.OperationOutcome(fe.Issues))
+		return
+	}
 	status := Status(fe.Kind)
 	issues := fe.Issues
 	if status >= 500 {
