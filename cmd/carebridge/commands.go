@@ -43,6 +43,7 @@ the flag in capitals (--db is CAREBRIDGE_DB), or in the YAML file given by
 		newMigrateCommand(e),
 		newVersionCommand(e),
 		newHealthcheckCommand(e),
+		newMappingsCommand(e),
 	)
 	return root
 }

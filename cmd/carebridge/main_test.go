@@ -339,3 +339,27 @@ func TestHealthcheckCommand(t *testing.T) {
 		t.Error("healthcheck of nothing succeeded")
 	}
 }
+
+func TestMappingsCheck(t *testing.T) {
+	good, err := filepath.Glob("../../mappings/profiles/*.yaml")
+	if err != nil || len(good) < 4 {
+		t.Fatalf("shipped profiles: %v %v", good, err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), append([]string{"mappings", "check"}, good...), noEnv, &out, io.Discard); err != nil {
+		t.Fatalf("check of the shipped profiles: %v\n%s", err, out.String())
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("profile: x\nname: y\nside: primary\nversion: \"1\"\nidentifiers:\n  nhsNumber: [a]\n  ods: [b]\n  patientReferences: literal\ncodes:\n  maps:\n    - source: local\n      target: http://snomed.info/sct\n      elements:\n        - {code: A, target: \"58214005\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = run(context.Background(), []string{"mappings", "check", bad}, noEnv, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "1 of 1 profiles have problems") {
+		t.Errorf("err = %v", err)
+	}
+	want := bad + `:14: target "58214005": the Verhoeff check digit does not match (a mistyped or corrupted id)`
+	if strings.TrimSpace(out.String()) != want {
+		t.Errorf("output = %q, want %q", out.String(), want)
+	}
+}
