@@ -115,6 +115,15 @@ type Store interface {
 	// Transact rolls back and runs fn again, a bounded number of times, so fn
 	// must not keep state between calls. An error from fn is returned as is.
 	Transact(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// Record returns the assembled shared-care record (JSON) of the person
+	// with this NHS number; fhir.NotFound when there is none.
+	Record(ctx context.Context, nhsNumber string) ([]byte, error)
+	// UnmappedReport counts the unmapped items of current resources, grouped
+	// by profile, kind, system and code, most frequent first.
+	UnmappedReport(ctx context.Context) ([]UnmappedCount, error)
+	// ScanCurrent returns up to limit current, undeleted resources with a key
+	// greater than afterKey, in key order, for rebuilding projections.
+	ScanCurrent(ctx context.Context, afterKey int64, limit int) ([]Resource, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.
@@ -130,13 +139,70 @@ type Tx interface {
 	Read(ctx context.Context, typ, id string) (Resource, error)
 	// Search is Store.Search inside the transaction.
 	Search(ctx context.Context, q *fhir.Query) (SearchResult, error)
-	// Lock takes a lock on key until the transaction ends, so that concurrent
-	// conditional creates of the same key run one after the other.
-	Lock(ctx context.Context, key string) error
+	// Lock takes a lock on each key until the transaction ends, so that
+	// concurrent work on the same key runs one after the other. Keys are
+	// locked in a fixed order, so two transactions locking the same keys
+	// cannot deadlock on them.
+	Lock(ctx context.Context, keys ...string) error
 	// Put stores new versions and replaces their resources' search index.
 	// A Write whose VersionID is not exactly one more than the current
 	// version (or 1 for a new resource) fails with ErrVersionRace.
 	Put(ctx context.Context, writes []Write) error
+
+	// PutProjections replaces the shared-care projection rows of the named
+	// resources (by Type and ID), with their unmapped items. A row whose
+	// Facts is nil removes the resource's row and unmapped items.
+	PutProjections(ctx context.Context, rows []Projection) error
+	// Projection returns a resource's projection row, or false.
+	Projection(ctx context.Context, typ, id string) (Projection, bool, error)
+	// ProjectionsOfPerson returns every projection row about a person, in
+	// (Type, ID) order.
+	ProjectionsOfPerson(ctx context.Context, nhsNumber string) ([]Projection, error)
+	// ProjectionsReferencing returns the rows whose resource references
+	// Patient/patientID literally, in (Type, ID) order.
+	ProjectionsReferencing(ctx context.Context, patientID string) ([]Projection, error)
+	// ProjectionsOfPeople is ProjectionsOfPerson for several people at
+	// once: their rows in (Person, Type, ID) order.
+	ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]Projection, error)
+	// PutRecord stores a person's assembled record; nil removes it.
+	PutRecord(ctx context.Context, nhsNumber string, record []byte) error
+	// PutRecords is PutRecord for several people at once.
+	PutRecords(ctx context.Context, records map[string][]byte) error
+	// ClearProjections removes every projection row, unmapped item and
+	// record, before a rebuild.
+	ClearProjections(ctx context.Context) error
+}
+
+// Projection is one resource's row in the shared-care projection: what its
+// mapping profile read from its current version.
+type Projection struct {
+	Type       string
+	ID         string
+	VersionID  int64
+	Person     string // the NHS number the resource is about; "" when unknown
+	Org        string // the ODS code of an Organization; "" otherwise
+	PatientRef string // the Patient id the resource references literally; "" when none
+	Profile    string // the mapping profile that read it
+	Facts      []byte // the facts, JSON; nil to remove the row
+	Unmapped   []Unmapped
+}
+
+// Unmapped is one thing a profile could not map in a resource.
+type Unmapped struct {
+	What       string // code | unit | identifier | reference
+	System     string
+	Code       string
+	Expression string
+	Reason     string
+}
+
+// UnmappedCount is one line of the unmapped report.
+type UnmappedCount struct {
+	Profile string
+	What    string
+	System  string
+	Code    string
+	Count   int // resources
 }
 
 // ErrVersionRace is returned by Tx.Put when a version was not the successor of

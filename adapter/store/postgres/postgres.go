@@ -11,15 +11,18 @@
 // (SELECT ... FOR UPDATE), so concurrent updates of one resource wait for one
 // another instead of racing; Tx.Lock takes a transaction-level advisory lock
 // (pg_advisory_xact_lock) on a 64-bit hash of its key, which serialises
-// conditional creates across gateways. Races that waiting cannot prevent (two
-// creates of one new id: a unique violation on the version), serialization
-// failures (40001) and deadlocks (40P01) make Transact roll back and run fn
-// again after a short jittered pause, up to store.MaxTransactAttempts times.
+// conditional creates across gateways; Tx.PutProjections takes one on each
+// resource it names, so that concurrent replacements of a resource's
+// projection rows run one after the other. Races that waiting cannot prevent
+// (two creates of one new id: a unique violation on the version),
+// serialization failures (40001) and deadlocks (40P01) make Transact roll
+// back and run fn again after a short jittered pause, up to
+// store.MaxTransactAttempts times.
 //
 // Tx.Put sends all of its statements in one round trip (a pgx.Batch of
 // array-parameter statements): a 100-resource Bundle costs one round trip and
-// about a dozen statements, however many index rows it has. After a Put
-// fails, the transaction can only roll back.
+// about a dozen statements, however many index rows it has; Tx.PutProjections
+// likewise. After a write fails, the transaction can only roll back.
 //
 // versions.seq comes from a sequence, so it is unique and a later
 // transaction's versions have higher seqs, but seqs are not in commit order;

@@ -2,10 +2,13 @@ package postgres_test
 
 import (
 	"context"
+	"io/fs"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/carebridge/carebridge/adapter/store"
 	"github.com/carebridge/carebridge/adapter/store/postgres"
@@ -51,8 +54,12 @@ func TestMigrateFromSeveralGatewaysAtOnce(t *testing.T) {
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
-	if applied != 1 {
-		t.Errorf("%d migrations recorded, want 1: each applied once", applied)
+	files, err := fs.Glob(postgres.Migrations(), "*.sql")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("migration files %v, %v; want at least 00001 and 00002", files, err)
+	}
+	if applied != len(files) {
+		t.Errorf("%d migrations recorded, want %d: each applied once", applied, len(files))
 	}
 	var txid bool
 	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
@@ -106,5 +113,54 @@ func TestVersionsRecordTheirTransaction(t *testing.T) {
 	}
 	if txids["a"] == 0 || txids["a"] != txids["b"] || txids["c"] <= txids["a"] {
 		t.Errorf("txids %v: want a and b to share one, and c's to be higher", txids)
+	}
+}
+
+// TestMigrationsGoDownAndUpAgain runs every migration's Down, then Up again.
+func TestMigrationsGoDownAndUpAgain(t *testing.T) {
+	url := pgtest.EmptyDatabase(t)
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, postgres.Config{URL: url, MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	tables := func() int {
+		t.Helper()
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'
+			AND table_name IN ('versions', 'resources', 'sc_projection', 'sc_unmapped', 'sc_person')`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := tables(); n != 5 {
+		t.Fatalf("after Migrate, %d of the 5 tables, want all", n)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, postgres.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 0); err != nil {
+		t.Fatalf("down to nothing: %v", err)
+	}
+	if n := tables(); n != 0 {
+		t.Errorf("after every Down, %d tables left, want 0", n)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate after Down: %v", err)
+	}
+	if n := tables(); n != 5 {
+		t.Errorf("after Migrate again, %d of the 5 tables, want all", n)
 	}
 }

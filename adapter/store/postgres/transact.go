@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -57,8 +58,8 @@ func (s *Store) transactOnce(ctx context.Context, fn func(ctx context.Context, t
 		return err
 	}
 	if t.failed != nil {
-		// fn went on after a failed Put: what the Put wrote in part must
-		// not be committed.
+		// fn went on after a failed write: what the write did in part
+		// must not be committed.
 		return t.failed
 	}
 	if err := ctx.Err(); err != nil {
@@ -71,12 +72,21 @@ func (s *Store) transactOnce(ctx context.Context, fn func(ctx context.Context, t
 	return nil
 }
 
-// tx is a store.Tx on one pooled connection. After a Put fails the
-// transaction can only roll back.
+// tx is a store.Tx on one pooled connection. After a write (Put,
+// PutProjections, PutRecord, ClearProjections) fails the transaction can only
+// roll back.
 type tx struct {
 	tx     pgx.Tx
-	failed error // the error of a failed Put
+	failed error // the error of a failed write
 	done   bool
+}
+
+// fail records err, when not nil, as the failure of a write, and returns it.
+func (t *tx) fail(err error) error {
+	if err != nil && t.failed == nil {
+		t.failed = err
+	}
+	return err
 }
 
 // end rolls the transaction back unless it committed. It does so even when
@@ -136,11 +146,34 @@ func (t *tx) Search(ctx context.Context, q *fhir.Query) (store.SearchResult, err
 // Lock takes pg_advisory_xact_lock on a 64-bit FNV-1a hash of key, held until
 // the transaction ends. Two keys may share a hash; they then merely wait for
 // each other.
-func (t *tx) Lock(ctx context.Context, key string) error {
-	h := fnv.New64a()
-	h.Write([]byte(key))
-	if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil {
+func (t *tx) Lock(ctx context.Context, keys ...string) error {
+	switch len(keys) {
+	case 0:
+		return nil
+	case 1:
+		if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, advisoryKey(keys[0])); err != nil {
+			return translate(ctx, err, "lock")
+		}
+		return nil
+	}
+	hashes := make([]int64, len(keys))
+	for i, k := range keys {
+		hashes[i] = advisoryKey(k)
+	}
+	slices.Sort(hashes)
+	b := &pgx.Batch{}
+	for _, h := range slices.Compact(hashes) {
+		b.Queue(`SELECT pg_advisory_xact_lock($1)`, h)
+	}
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return translate(ctx, err, "lock")
 	}
 	return nil
+}
+
+// advisoryKey returns the advisory lock key of key: its 64-bit FNV-1a hash.
+func advisoryKey(key string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return int64(h.Sum64())
 }

@@ -3,8 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"io/fs"
 	"path/filepath"
 	"testing"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/carebridge/carebridge/fhir"
 )
@@ -82,5 +85,47 @@ func TestMigrateTwiceIsHarmless(t *testing.T) {
 		if err := st.Migrate(context.Background()); err != nil {
 			t.Fatalf("Migrate %d: %v", i+1, err)
 		}
+	}
+}
+
+// TestMigrationsGoDownAndUpAgain runs every migration's Down, then Up again.
+func TestMigrationsGoDownAndUpAgain(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, Config{})
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	tables := func() int {
+		t.Helper()
+		var n int
+		err := st.writer.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema
+			WHERE type = 'table' AND name IN ('versions', 'resources', 'sc_projection', 'sc_unmapped', 'sc_person')`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := tables(); n != 5 {
+		t.Fatalf("after Migrate, %d of the 5 tables, want all", n)
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, st.writer, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 0); err != nil {
+		t.Fatalf("down to nothing: %v", err)
+	}
+	if n := tables(); n != 0 {
+		t.Errorf("after every Down, %d tables left, want 0", n)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate after Down: %v", err)
+	}
+	if n := tables(); n != 5 {
+		t.Errorf("after Migrate again, %d of the 5 tables, want all", n)
 	}
 }

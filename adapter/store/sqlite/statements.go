@@ -14,8 +14,12 @@ type statements struct {
 	insertVersions, insertResources            *bulkInsert
 	deleteIndex                                [4]*sql.Stmt // indexTables order
 	insertIndex                                [4]*bulkInsert
+	// writer: the shared-care projection
+	deleteProjections, deleteUnmapped, putRecord, deleteRecord  *sql.Stmt
+	txProjection, txPersonProjections, txReferencingProjections *sql.Stmt
+	insertProjections, insertUnmapped                           *bulkInsert
 	// readers
-	read, vread *sql.Stmt
+	read, vread, record, scanCurrent *sql.Stmt
 }
 
 // A table and the columns a bulkInsert fills.
@@ -35,6 +39,8 @@ var (
 		{"search_date", []string{"param", "type", "low", "high", "key"}},
 		{"search_string", []string{"param", "type", "value", "key"}},
 	}
+	projectionTable = table{"sc_projection", []string{"type", "id", "version_id", "person", "org", "patient_ref", "profile", "facts"}}
+	unmappedTable   = table{"sc_unmapped", []string{"type", "id", "profile", "what", "system", "code", "expression", "reason"}}
 )
 
 // chunkSizes are the row counts of the prepared multi-row INSERTs of a
@@ -121,8 +127,19 @@ func prepare(ctx context.Context, writer, reader *sql.DB) (_ *statements, err er
 		prep(writer, &st.deleteIndex[i], `DELETE FROM `+t.name+` WHERE key IN (SELECT value FROM json_each(?))`)
 		bulk(&st.insertIndex[i], t)
 	}
+	prep(writer, &st.deleteProjections, deleteProjectionsSQL)
+	prep(writer, &st.deleteUnmapped, deleteUnmappedSQL)
+	prep(writer, &st.putRecord, putRecordSQL)
+	prep(writer, &st.deleteRecord, deleteRecordSQL)
+	prep(writer, &st.txProjection, projectionSQL)
+	prep(writer, &st.txPersonProjections, personProjectionsSQL)
+	prep(writer, &st.txReferencingProjections, referencingProjectionsSQL)
+	bulk(&st.insertProjections, projectionTable)
+	bulk(&st.insertUnmapped, unmappedTable)
 	prep(reader, &st.read, readSQL)
 	prep(reader, &st.vread, vreadSQL)
+	prep(reader, &st.record, recordSQL)
+	prep(reader, &st.scanCurrent, scanCurrentSQL)
 	if err != nil {
 		return nil, translate(ctx, err, "prepare statements")
 	}
@@ -130,13 +147,20 @@ func prepare(ctx context.Context, writer, reader *sql.DB) (_ *statements, err er
 }
 
 func (st *statements) close() {
-	for _, s := range []*sql.Stmt{st.sequences, st.updateResource, st.current, st.txRead, st.read, st.vread} {
+	for _, s := range []*sql.Stmt{
+		st.sequences, st.updateResource, st.current, st.txRead,
+		st.deleteProjections, st.deleteUnmapped, st.putRecord, st.deleteRecord,
+		st.txProjection, st.txPersonProjections, st.txReferencingProjections,
+		st.read, st.vread, st.record, st.scanCurrent,
+	} {
 		if s != nil {
 			s.Close()
 		}
 	}
 	st.insertVersions.close()
 	st.insertResources.close()
+	st.insertProjections.close()
+	st.insertUnmapped.close()
 	for i := range indexTables {
 		if st.deleteIndex[i] != nil {
 			st.deleteIndex[i].Close()

@@ -41,8 +41,8 @@ func (s *Store) transactOnce(ctx context.Context, fn func(ctx context.Context, t
 		return err
 	}
 	if t.failed != nil {
-		// fn went on after a failed Put: what the Put wrote in part must
-		// not be committed.
+		// fn went on after a failed write: what the write did in part
+		// must not be committed.
 		return t.failed
 	}
 	if err := ctx.Err(); err != nil {
@@ -55,13 +55,22 @@ func (s *Store) transactOnce(ctx context.Context, fn func(ctx context.Context, t
 	return nil
 }
 
-// tx is a store.Tx on the writer connection. After a Put fails the
-// transaction can only roll back.
+// tx is a store.Tx on the writer connection. After a write (Put,
+// PutProjections, PutRecord, ClearProjections) fails the transaction can only
+// roll back.
 type tx struct {
 	tx     *sql.Tx
 	st     *statements
-	failed error // the error of a failed Put
+	failed error // the error of a failed write
 	done   bool
+}
+
+// fail records err, when not nil, as the failure of a write, and returns it.
+func (t *tx) fail(err error) error {
+	if err != nil && t.failed == nil {
+		t.failed = err
+	}
+	return err
 }
 
 func (t *tx) end() {
@@ -126,7 +135,7 @@ func (t *tx) Search(ctx context.Context, q *fhir.Query) (store.SearchResult, err
 
 // Lock does nothing but check ctx: SQLite write transactions already run one
 // at a time.
-func (t *tx) Lock(ctx context.Context, key string) error {
+func (t *tx) Lock(ctx context.Context, keys ...string) error {
 	if err := ctx.Err(); err != nil {
 		return fhir.Wrap(err, "lock")
 	}

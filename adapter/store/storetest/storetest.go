@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"paging and order", pagingRules},
 		{"history", historyRules},
 		{"concurrency", concurrencyRules},
+		{"shared-care projection", projectionRules},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
