@@ -17,6 +17,7 @@ import (
 
 	"github.com/carebridge/carebridge/adapter/store"
 	"github.com/carebridge/carebridge/fhir"
+	"github.com/carebridge/carebridge/mappings"
 )
 
 // Config tunes the Gateway.
@@ -31,6 +32,10 @@ type Config struct {
 	Now func() time.Time
 	// NewID returns a new resource id; time-ordered UUIDs when nil.
 	NewID func() string
+	// Mappings chooses the mapping profile of each write. With it, every
+	// write also updates the shared-care projection in its transaction;
+	// without it (nil) nothing is projected.
+	Mappings *mappings.Registry
 }
 
 // Gateway runs CareBridge's FHIR interactions against a store.
@@ -40,6 +45,7 @@ type Gateway struct {
 	now   func() time.Time
 	newID func() string
 	count struct{ def, max int }
+	proj  *projector // nil: no shared-care projection
 }
 
 // New returns a Gateway over st.
@@ -53,6 +59,9 @@ func New(st store.Store, cfg Config) *Gateway {
 	}
 	if g.newID == nil {
 		g.newID = newUUID
+	}
+	if cfg.Mappings != nil {
+		g.proj = &projector{reg: cfg.Mappings}
 	}
 	g.count.def, g.count.max = cfg.DefaultCount, cfg.MaxCount
 	if g.count.def <= 0 {

@@ -3,6 +3,7 @@ package adapter
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -204,6 +205,9 @@ func (g *Gateway) execute(ctx context.Context, tx store.Tx, entries []fhir.Entry
 		if err := tx.Put(ctx, writes); err != nil {
 			return nil, err
 		}
+		if err := g.projectWrites(ctx, tx, ws, writes); err != nil {
+			return nil, err
+		}
 	}
 	// Reads and searches run last and see the writes.
 	for _, i := range order {
@@ -219,6 +223,41 @@ func (g *Gateway) execute(ctx context.Context, tx store.Tx, entries []fhir.Entry
 		results[i].Method = entries[i].Method
 	}
 	return results, nil
+}
+
+// projectWrites updates the shared-care projection for the new versions and
+// adds the mapping warnings to their entries' results.
+func (g *Gateway) projectWrites(ctx context.Context, tx store.Tx, ws []work, writes []store.Write) error {
+	if g.proj == nil {
+		return nil
+	}
+	byKey := make(map[string]*work, len(ws))
+	for i := range ws {
+		byKey[ws[i].e.Type+"/"+ws[i].id] = &ws[i]
+	}
+	items := make([]projectItem, len(writes))
+	for i, wr := range writes {
+		items[i] = projectItem{Type: wr.Type, ID: wr.ID, VersionID: wr.VersionID, Deleted: wr.Deleted}
+		if w := byKey[wr.Type+"/"+wr.ID]; w != nil && !wr.Deleted {
+			items[i].Res = &w.res
+			items[i].New = w.create
+		}
+	}
+	warnings, err := g.proj.project(ctx, tx, items)
+	if err != nil {
+		return fmt.Errorf("update the shared-care projection: %w", err)
+	}
+	for key, issues := range warnings {
+		w := byKey[key]
+		if w == nil {
+			continue
+		}
+		for _, is := range issues {
+			is.Expression = expr(w.e, "resource"+trimType(is.Expression))
+			w.result.Issues = append(w.result.Issues, is)
+		}
+	}
+	return nil
 }
 
 // expr returns an issue expression for part of an entry: FHIRPath into the

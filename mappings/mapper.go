@@ -97,6 +97,13 @@ func (m *Mapper) Map(ctx context.Context, src sharedcare.SourceRef, res fhir.Val
 		w.task(res)
 	case "Encounter":
 		w.subject(res, "subject")
+	case "Organization":
+		for _, id := range get(res, "identifier").Items() {
+			if w.ods[id.Str("system")] && id.Str("value") != "" {
+				w.facts.Org = id.Str("value")
+				break
+			}
+		}
 	}
 	return w.facts, w.err
 }
@@ -121,6 +128,9 @@ func (w *mapping) subject(res fhir.Value, elem string) {
 	if !ok {
 		w.unmapped("reference", "", "", elem, "the resource names no person")
 		return
+	}
+	if id, ok := strings.CutPrefix(ref.Str("reference"), "Patient/"); ok {
+		w.facts.PatientRef = id
 	}
 	w.facts.NHSNumber = w.personOf(ref, elem)
 }

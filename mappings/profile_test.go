@@ -17,7 +17,7 @@ func TestCheckSNOMEDID(t *testing.T) {
 	}
 	for id, want := range map[string]string{
 		"58214005":          "the Verhoeff check digit does not match (a mistyped or corrupted id)",
-		"10826410000001000": "not a concept id: its partition is 00... ", // float-rounded 1082641000000106
+		"10826410000001000": "not a concept id: its partition is 00... ",                            // float-rounded 1082641000000106
 		"85214004":          "the Verhoeff check digit does not match (a mistyped or corrupted id)", // two digits swapped
 		"12345":             "a SNOMED CT id has 6 to 18 digits",
 		"0582140":           "a SNOMED CT id does not start with 0",

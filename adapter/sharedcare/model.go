@@ -161,6 +161,11 @@ type Unmapped struct {
 type Facts struct {
 	// NHSNumber is the person the facts are about, when known.
 	NHSNumber string `json:"nhsNumber,omitempty"`
+	// PatientRef is the Patient id the resource references literally, when
+	// it does: the person is known once that Patient is.
+	PatientRef string `json:"patientRef,omitempty"`
+	// Org is an Organization's ODS code.
+	Org string `json:"org,omitempty"`
 	// Side is the side of the source that sent the resource.
 	Side      Side            `json:"side"`
 	Person    *Person         `json:"person,omitempty"`
