@@ -70,6 +70,13 @@ func CapabilityStatement(opt CapabilityOptions) []byte {
 				Object(Member{Name: "code", Value: String("transaction")}),
 				Object(Member{Name: "code", Value: String("batch")}),
 			)},
+			Member{Name: "operation", Value: Array(
+				Object(
+					Member{Name: "name", Value: String("unmapped")},
+					Member{Name: "definition", Value: String("https://carebridge.example/OperationDefinition/unmapped")},
+					Member{Name: "documentation", Value: String("GET [base]/$unmapped: codes, units, identifiers and references that the mapping profiles could not map in current resources, counted per profile, as Parameters.")},
+				),
+			)},
 		))},
 	)
 	return cs.AppendJSON(nil)

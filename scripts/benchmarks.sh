@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the measurements quoted in BENCHMARKS.md: HTTP ingest of transaction
-# Bundles, single-create latency and the no-HTTP ceiling, on SQLite and (when
+# Bundles (with and without the shared-care projection), single-create latency and the no-HTTP ceiling, on SQLite and (when
 # BENCH_POSTGRES names a server this script may create databases on) on
 # PostgreSQL. Each measurement runs ROUNDS times on a fresh database; quote
 # the medians.
@@ -43,8 +43,11 @@ engines=(sqlite)
 if [ -n "${BENCH_POSTGRES:-}" ]; then engines+=(postgres); fi
 for engine in "${engines[@]}"; do
   for round in $(seq "$ROUNDS"); do
+    serve "$(fresh "$engine" "bench_plain_$round")"
+    echo "$engine round $round: unmapped $("$work/loadtest" ingest --target "http://127.0.0.1:$PORT/fhir" --bundles 200 --size 100 --concurrency "$CONCURRENCY" --source "" 2>/dev/null)"
+    stop
     serve "$(fresh "$engine" "bench_ingest_$round")"
-    echo "$engine round $round: $("$work/loadtest" ingest --target "http://127.0.0.1:$PORT/fhir" --bundles 200 --size 100 --concurrency "$CONCURRENCY" 2>/dev/null)"
+    echo "$engine round $round: mapped $("$work/loadtest" ingest --target "http://127.0.0.1:$PORT/fhir" --bundles 200 --size 100 --concurrency "$CONCURRENCY" 2>/dev/null)"
     echo "$engine round $round: $("$work/loadtest" create --target "http://127.0.0.1:$PORT/fhir" --n 2000 2>/dev/null)"
     stop
     echo "$engine round $round: $("$work/loadtest" ceiling --db "$(fresh "$engine" "bench_ceiling_$round")" --resources 20000 2>/dev/null)"

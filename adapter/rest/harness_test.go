@@ -20,6 +20,7 @@ import (
 	"github.com/carebridge/carebridge/adapter/store"
 	"github.com/carebridge/carebridge/adapter/store/postgres/pgtest"
 	"github.com/carebridge/carebridge/adapter/store/sqlite"
+	"github.com/carebridge/carebridge/mappings"
 )
 
 // backend opens a fresh store of one engine for a test.
@@ -79,7 +80,7 @@ func newServer(t *testing.T, st store.Store, cfg rest.Config) *client {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-	gw := adapter.New(st, adapter.Config{Location: loc, DefaultCount: 20, MaxCount: 100, Now: clk.now})
+	gw := adapter.New(st, adapter.Config{Location: loc, DefaultCount: 20, MaxCount: 100, Now: clk.now, Mappings: shippedMappings(t)})
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.Version = "test"
@@ -90,6 +91,24 @@ func newServer(t *testing.T, st store.Store, cfg rest.Config) *client {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &client{t: t, base: ts.URL + "/fhir", root: ts.URL}
+}
+
+// shippedMappings is the registry of the shipped profiles, with no default.
+func shippedMappings(t *testing.T) *mappings.Registry {
+	t.Helper()
+	cs, err := mappings.DefaultCodeSets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	profiles, err := mappings.ShippedProfiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := mappings.NewRegistry(cs, profiles, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }
 
 // response is a test response with its body read.

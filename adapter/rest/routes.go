@@ -20,6 +20,7 @@ func (s *Server) routes(gatherer prometheus.Gatherer) {
 	f := e.Group("/fhir", s.negotiate)
 	f.GET("/metadata", s.handleMetadata)
 	f.POST("", s.handleBundle)
+	f.GET("/$unmapped", s.handleUnmapped)
 
 	f.GET("/:type", s.handleSearch)
 	f.POST("/:type/_search", s.handleSearchPost)

@@ -44,6 +44,7 @@ the flag in capitals (--db is CAREBRIDGE_DB), or in the YAML file given by
 		newVersionCommand(e),
 		newHealthcheckCommand(e),
 		newMappingsCommand(e),
+		newReindexCommand(e),
 	)
 	return root
 }

@@ -29,6 +29,15 @@ type Config struct {
 	Search          SearchConfig  `yaml:"search"`
 	SQLite          SQLiteConfig  `yaml:"sqlite"`
 	Postgres        PGConfig      `yaml:"postgres"`
+	Mappings        MappingConfig `yaml:"mappings"`
+}
+
+// MappingConfig chooses the mapping profiles: the shipped ones, plus every
+// *.yaml profile in Dir, and the profile for writes whose meta.source names
+// none.
+type MappingConfig struct {
+	Dir            string `yaml:"dir"`
+	DefaultProfile string `yaml:"defaultProfile"`
 }
 
 // LogConfig chooses the log format and level.
@@ -105,6 +114,12 @@ var settings = []setting{
 	{"log-level", "log level: debug, info, warn or error",
 		func(c *Config) string { return c.Log.Level },
 		func(c *Config, v string) error { c.Log.Level = v; return nil }},
+	{"mappings-dir", "folder of extra mapping profiles (*.yaml), added to the shipped ones",
+		func(c *Config) string { return c.Mappings.Dir },
+		func(c *Config, v string) error { c.Mappings.Dir = v; return nil }},
+	{"default-profile", "mapping profile for writes whose meta.source names no profile (default: such writes are stored but not mapped)",
+		func(c *Config) string { return c.Mappings.DefaultProfile },
+		func(c *Config, v string) error { c.Mappings.DefaultProfile = v; return nil }},
 	{"sqlite-synchronous", "SQLite synchronous mode: FULL (no acknowledged write is lost on power failure) or NORMAL (faster)",
 		func(c *Config) string { return c.SQLite.Synchronous },
 		func(c *Config, v string) error { c.SQLite.Synchronous = v; return nil }},

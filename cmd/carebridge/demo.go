@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/carebridge/carebridge/adapter"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -77,7 +76,7 @@ Stop with Ctrl-C.`,
 // seedDemo loads the synthetic data through the same path as any sender,
 // unless the database already holds people. It returns the entries stored.
 func seedDemo(ctx context.Context, a *app) (int, error) {
-	gw := adapter.New(a.store, adapter.Config{})
+	gw := a.gateway
 	existing, err := gw.Search(ctx, "Patient", url.Values{"_count": {"1"}}, false)
 	if err != nil {
 		return 0, fmt.Errorf("look for existing data: %w", err)

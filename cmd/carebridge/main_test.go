@@ -363,3 +363,25 @@ func TestMappingsCheck(t *testing.T) {
 		t.Errorf("output = %q, want %q", out.String(), want)
 	}
 }
+
+func TestReindexAndUnmappedCommands(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "demo.db")
+	s := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db)
+	if err := s.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"reindex", "--db", db, "--batch", "4"}, noEnv, &out, &errs); err != nil {
+		t.Fatalf("reindex: %v\n%s", err, errs.String())
+	}
+	if !regexp.MustCompile(`^reindexed 25 resources in `).MatchString(out.String()) {
+		t.Errorf("reindex printed %q, want all 25 demo resources", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"mappings", "unmapped", "--db", db}, noEnv, &out, &errs); err != nil {
+		t.Fatalf("mappings unmapped: %v\n%s", err, errs.String())
+	}
+	if !strings.HasPrefix(out.String(), "PROFILE") {
+		t.Errorf("mappings unmapped printed %q", out.String())
+	}
+}

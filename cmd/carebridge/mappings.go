@@ -67,5 +67,6 @@ any file has a problem.`,
 			return nil
 		},
 	})
+	cmd.AddCommand(newUnmappedCommand(e))
 	return cmd
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/carebridge/carebridge/adapter/store"
 	"github.com/carebridge/carebridge/adapter/store/postgres"
 	"github.com/carebridge/carebridge/adapter/store/sqlite"
+	"github.com/carebridge/carebridge/mappings"
 )
 
 func newServeCommand(e *env) *cobra.Command {
@@ -53,9 +54,10 @@ lets requests in flight finish.`,
 
 // app is a gateway's parts, wired.
 type app struct {
-	log    *slog.Logger
-	store  migratingStore
-	server *rest.Server
+	log     *slog.Logger
+	store   migratingStore
+	server  *rest.Server
+	gateway *adapter.Gateway
 }
 
 // migratingStore is a store that can apply its schema migrations.
@@ -82,10 +84,16 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		st.Close()
 		return nil, err
 	}
+	maps, err := loadMappings(cfg.Mappings)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	gw := adapter.New(st, adapter.Config{
 		Location:     loc,
 		DefaultCount: cfg.Search.DefaultCount,
 		MaxCount:     cfg.Search.MaxCount,
+		Mappings:     maps,
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -99,7 +107,28 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	return &app{log: log, store: st, server: srv}, nil
+	return &app{log: log, store: st, server: srv, gateway: gw}, nil
+}
+
+// loadMappings builds the mapping registry: the shipped profiles and code
+// sets, and the profiles of cfg.Dir.
+func loadMappings(cfg MappingConfig) (*mappings.Registry, error) {
+	codes, err := mappings.DefaultCodeSets()
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := mappings.ShippedProfiles()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Dir != "" {
+		extra, err := mappings.LoadProfileDir(cfg.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("mapping profiles in %s: %w", cfg.Dir, err)
+		}
+		profiles = append(profiles, extra...)
+	}
+	return mappings.NewRegistry(codes, profiles, cfg.DefaultProfile)
 }
 
 func (a *app) close() {

@@ -123,7 +123,7 @@ func runLoad(ctx context.Context, stderr io.Writer, c *retryablehttp.Client, url
 }
 
 func newIngestCommand(stdout, stderr io.Writer) *cobra.Command {
-	var target string
+	var target, source string
 	var bundles, size, concurrency, warmup int
 	var seed uint64
 	cmd := &cobra.Command{
@@ -132,6 +132,7 @@ func newIngestCommand(stdout, stderr io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g := newGenerator(seed)
+			g.source = source
 			fmt.Fprintf(stderr, "generating %d bundles of %d resources\n", warmup+bundles, size)
 			bodies := make([][]byte, warmup+bundles)
 			perBundle := 0
@@ -164,6 +165,7 @@ func newIngestCommand(stdout, stderr io.Writer) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&target, "target", "http://127.0.0.1:8080/fhir", "FHIR base URL of the gateway")
 	f.IntVar(&bundles, "bundles", 200, "bundles to send (after the warm-up)")
+	f.StringVar(&source, "source", "urn:carebridge:source:uk-core-trust", "meta.source of every resource (selects the mapping profile); empty for none")
 	f.IntVar(&size, "size", 100, "resources per bundle (whole people of 10 resources)")
 	f.IntVar(&concurrency, "concurrency", 4, "concurrent clients")
 	f.IntVar(&warmup, "warmup", 10, "bundles sent first and not measured")

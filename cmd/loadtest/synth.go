@@ -14,8 +14,9 @@ const resourcesPerPerson = 10
 // generator writes synthetic trust feeds: valid, distinct NHS numbers and a
 // realistic mix of resource types linked by urn:uuid references.
 type generator struct {
-	rng *rand.Rand
-	seq uint64
+	rng    *rand.Rand
+	seq    uint64
+	source string // meta.source of every resource: picks the gateway's mapping profile
 }
 
 func newGenerator(seed uint64) *generator {
@@ -74,6 +75,14 @@ func (g *generator) person() (fullURLs []string, resources []obj) {
 	subject := obj{"reference": pat}
 	sr := g.uuid()
 	add := func(url string, r obj) {
+		if g.source != "" {
+			meta, _ := r["meta"].(obj)
+			if meta == nil {
+				meta = obj{}
+			}
+			meta["source"] = g.source
+			r["meta"] = meta
+		}
 		fullURLs = append(fullURLs, url)
 		resources = append(resources, r)
 	}
@@ -125,7 +134,7 @@ func (g *generator) person() (fullURLs []string, resources []obj) {
 		unit, ucum    string
 	}{
 		{"60621009", "Body mass index", 22 + g.rng.Float64()*14, "kg/m2", "kg/m2"},
-		{"1107481000000106", "Serum non HDL cholesterol level", 2 + g.rng.Float64()*4, "mmol/L", "mmol/L"},
+		{"1005671000000105", "Serum cholesterol level", 3 + g.rng.Float64()*4, "mmol/L", "mmol/L"},
 		{"999791000000106", "Haemoglobin A1c level - IFCC standardised", float64(30 + g.rng.IntN(40)), "mmol/mol", "mmol/mol"},
 	} {
 		add(g.uuid(), obj{
@@ -141,7 +150,7 @@ func (g *generator) person() (fullURLs []string, resources []obj) {
 	add(g.uuid(), obj{
 		"resourceType":      "Procedure",
 		"status":            "completed",
-		"code":              coding(snomed, "171207006", "Depression screening"),
+		"code":              coding(snomed, "75367002", "Blood pressure"),
 		"subject":           subject,
 		"performedDateTime": when(),
 	})
