@@ -41,15 +41,7 @@ func eachStore(t *testing.T, f func(t *testing.T, st store.Store)) {
 
 func newGateway(t *testing.T, st store.Store) *adapter.Gateway {
 	t.Helper()
-	cs, err := mappings.DefaultCodeSets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	profiles, err := mappings.ShippedProfiles()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := mappings.NewRegistry(cs, profiles, "")
+	reg, err := mappings.NewShippedRegistry(nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,20 @@ func NewRegistry(codes *CodeSets, profiles []*Profile, fallback string) (*Regist
 	return r, nil
 }
 
+// NewShippedRegistry returns a registry of the shipped code sets and
+// profiles, plus extra profiles, with fallback as the default profile.
+func NewShippedRegistry(extra []*Profile, fallback string) (*Registry, error) {
+	codes, err := DefaultCodeSets()
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := ShippedProfiles()
+	if err != nil {
+		return nil, err
+	}
+	return NewRegistry(codes, append(profiles, extra...), fallback)
+}
+
 // IDs lists the loaded profiles.
 func (r *Registry) IDs() []string {
 	var ids []string

@@ -96,15 +96,7 @@ func newServer(t *testing.T, st store.Store, cfg rest.Config) *client {
 // shippedMappings is the registry of the shipped profiles, with no default.
 func shippedMappings(t *testing.T) *mappings.Registry {
 	t.Helper()
-	cs, err := mappings.DefaultCodeSets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	profiles, err := mappings.ShippedProfiles()
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := mappings.NewRegistry(cs, profiles, "")
+	reg, err := mappings.NewShippedRegistry(nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}

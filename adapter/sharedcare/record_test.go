@@ -10,7 +10,9 @@ import (
 )
 
 func TestAssembleIgnoresArrivalOrderAndPrefersThePrimaryRegistration(t *testing.T) {
-	src := func(typ, id string) sharedcare.SourceRef { return sharedcare.SourceRef{Type: typ, ID: id, VersionID: 1} }
+	src := func(typ, id string) sharedcare.SourceRef {
+		return sharedcare.SourceRef{Type: typ, ID: id, VersionID: 1}
+	}
 	v := 27.4
 	facts := []sharedcare.Facts{
 		{Side: sharedcare.Secondary, Person: &sharedcare.Person{NHSNumber: "9434765919", GPPractice: "B23456", Sources: []sharedcare.SourceRef{src("Patient", "t1")}}},

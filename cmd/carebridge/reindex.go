@@ -19,11 +19,7 @@ the projection kept while writing equals one rebuilt from scratch. Progress goes
 to stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd.Flags(), e.getenv)
-			if err != nil {
-				return err
-			}
-			a, err := newApp(cmd.Context(), cfg, e.stderr)
+			a, err := openApp(cmd, e)
 			if err != nil {
 				return err
 			}
@@ -54,11 +50,7 @@ func newUnmappedCommand(e *env) *cobra.Command {
 		Short: "List what the mapping profiles could not map, with counts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd.Flags(), e.getenv)
-			if err != nil {
-				return err
-			}
-			a, err := newApp(cmd.Context(), cfg, e.stderr)
+			a, err := openApp(cmd, e)
 			if err != nil {
 				return err
 			}
@@ -77,4 +69,14 @@ func newUnmappedCommand(e *env) *cobra.Command {
 	}
 	addSettingFlags(cmd.Flags(), "db", "log-level", "log-format")
 	return cmd
+}
+
+// openApp resolves a command's configuration and wires the gateway's parts,
+// for commands that work on the database without serving.
+func openApp(cmd *cobra.Command, e *env) (*app, error) {
+	cfg, err := loadConfig(cmd.Flags(), e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return newApp(cmd.Context(), cfg, e.stderr)
 }

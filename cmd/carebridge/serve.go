@@ -113,22 +113,14 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 // loadMappings builds the mapping registry: the shipped profiles and code
 // sets, and the profiles of cfg.Dir.
 func loadMappings(cfg MappingConfig) (*mappings.Registry, error) {
-	codes, err := mappings.DefaultCodeSets()
-	if err != nil {
-		return nil, err
-	}
-	profiles, err := mappings.ShippedProfiles()
-	if err != nil {
-		return nil, err
-	}
+	var extra []*mappings.Profile
 	if cfg.Dir != "" {
-		extra, err := mappings.LoadProfileDir(cfg.Dir)
-		if err != nil {
+		var err error
+		if extra, err = mappings.LoadProfileDir(cfg.Dir); err != nil {
 			return nil, fmt.Errorf("mapping profiles in %s: %w", cfg.Dir, err)
 		}
-		profiles = append(profiles, extra...)
 	}
-	return mappings.NewRegistry(codes, profiles, cfg.DefaultProfile)
+	return mappings.NewShippedRegistry(extra, cfg.DefaultProfile)
 }
 
 func (a *app) close() {
