@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/adapter/store/internal/sqlindex"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -216,23 +217,11 @@ func queryProjections(ctx context.Context, q querier, op, sql string, args ...an
 	defer rows.Close()
 	var out []store.Projection
 	for rows.Next() {
-		var p store.Projection
-		var u store.Unmapped
-		var hasItem bool
-		if err := rows.Scan(&p.Type, &p.ID, &p.VersionID, &p.Person, &p.Org, &p.PatientRef, &p.Profile, &p.Facts,
-			&hasItem, &u.What, &u.System, &u.Code, &u.Expression, &u.Reason); err != nil {
+		var r sqlindex.ProjectionRow
+		if err := rows.Scan(r.Dest()...); err != nil {
 			return nil, translate(ctx, err, op)
 		}
-		if n := len(out); n == 0 || out[n-1].Type != p.Type || out[n-1].ID != p.ID {
-			if p.Facts == nil {
-				p.Facts = []byte{} // a row's Facts is never nil: nil means no row
-			}
-			out = append(out, p)
-		}
-		if hasItem {
-			last := &out[len(out)-1]
-			last.Unmapped = append(last.Unmapped, u)
-		}
+		out = sqlindex.AppendProjection(out, &r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, translate(ctx, err, op)

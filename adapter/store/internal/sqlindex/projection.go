@@ -1,0 +1,40 @@
+package sqlindex
+
+import "github.com/carebridge/carebridge/adapter/store"
+
+// ProjectionRow is one result row of the engines' projection select: a
+// projection row joined with one of its unmapped items (HasItem false when
+// it has none). Dest gives the scan targets in the select's column order.
+type ProjectionRow struct {
+	P       store.Projection
+	U       store.Unmapped
+	HasItem bool
+}
+
+// Dest returns the scan targets, in the order of the projection select's
+// columns: type, id, version_id, person, org, patient_ref, profile, facts,
+// has_item, what, system, code, expression, reason.
+func (r *ProjectionRow) Dest() []any {
+	p, u := &r.P, &r.U
+	return []any{&p.Type, &p.ID, &p.VersionID, &p.Person, &p.Org, &p.PatientRef, &p.Profile, &p.Facts,
+		&r.HasItem, &u.What, &u.System, &u.Code, &u.Expression, &u.Reason}
+}
+
+// AppendProjection adds a scanned row to out: a new projection when it
+// starts one (rows arrive grouped by type and id), and its unmapped item,
+// if any, to the last projection.
+func AppendProjection(out []store.Projection, r *ProjectionRow) []store.Projection {
+	if n := len(out); n == 0 || out[n-1].Type != r.P.Type || out[n-1].ID != r.P.ID {
+		p := r.P
+		if p.Facts == nil {
+			p.Facts = []byte{} // a row's Facts is never nil: nil means no row
+		}
+		p.Unmapped = nil
+		out = append(out, p)
+	}
+	if r.HasItem {
+		last := &out[len(out)-1]
+		last.Unmapped = append(last.Unmapped, r.U)
+	}
+	return out
+}
