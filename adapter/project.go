@@ -3,9 +3,7 @@ package adapter
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/carebridge/carebridge/adapter/sharedcare"
@@ -29,8 +27,10 @@ type projectItem struct {
 
 // projector keeps the shared-care projection in step with the stored
 // resources, inside the write transaction that stores them: each resource's
-// facts (through the mapping profile of its source), then the assembled
-// record of every person the write touched.
+// facts, through the mapping profile of its source. A person's record is
+// assembled from the facts about them when it is read (Gateway.Record), so
+// a write never rewrites a record, and two writes about one person cannot
+// lose each other's facts.
 type projector struct {
 	reg *mappings.Registry
 }
@@ -52,77 +52,61 @@ func projectionOrder(t string) int {
 func (p *projector) project(ctx context.Context, tx store.Tx, items []projectItem) (map[string][]fhir.Issue, error) {
 	items = slices.Clone(items)
 	slices.SortStableFunc(items, func(a, b projectItem) int { return cmp.Compare(projectionOrder(a.Type), projectionOrder(b.Type)) })
-	touched := map[string]bool{}
 	warnings := map[string][]fhir.Issue{}
 	res := &txResolver{tx: tx, patients: map[string]string{}, orgs: map[string]string{}}
 
-	// Groups in order, each stored before the next maps, so references
-	// from later groups resolve against earlier ones.
-	var patients []string
-	for start := 0; start < len(items); {
-		end := start
-		for end < len(items) && projectionOrder(items[end].Type) == projectionOrder(items[start].Type) {
-			end++
-		}
-		rows := make([]store.Projection, 0, end-start)
-		for _, it := range items[start:end] {
-			if !it.New {
-				old, had, err := tx.Projection(ctx, it.Type, it.ID)
+	// Organizations and Patients map first and are remembered by the
+	// resolver, so the resources that reference them resolve without
+	// reading rows this projection has not stored yet: every row goes in
+	// one PutProjections at the end.
+	var patients []patientChange
+	rows := make([]store.Projection, 0, len(items))
+	for _, it := range items {
+		row := store.Projection{Type: it.Type, ID: it.ID, VersionID: it.VersionID}
+		if !it.Deleted && it.Res != nil {
+			m, ok := p.reg.ForSource(get(*it.Res, "meta").Str("source"))
+			if ok {
+				facts, err := m.Map(ctx, sharedcare.SourceRef{Type: it.Type, ID: it.ID, VersionID: it.VersionID}, *it.Res, res)
 				if err != nil {
 					return nil, err
 				}
-				if had && old.Person != "" {
-					touched[old.Person] = true
+				if w := unmappedIssues(facts.Unmapped); len(w) > 0 {
+					warnings[it.Type+"/"+it.ID] = w
+				}
+				if row, err = encodeFacts(row, m.Profile().ID, facts); err != nil {
+					return nil, err
 				}
 			}
-			row := store.Projection{Type: it.Type, ID: it.ID, VersionID: it.VersionID}
-			if !it.Deleted && it.Res != nil {
-				m, ok := p.reg.ForSource(get(*it.Res, "meta").Str("source"))
-				if ok {
-					facts, err := m.Map(ctx, sharedcare.SourceRef{Type: it.Type, ID: it.ID, VersionID: it.VersionID}, *it.Res, res)
-					if err != nil {
-						return nil, err
-					}
-					if row, err = projectionRow(row, m.Profile().ID, facts); err != nil {
-						return nil, err
-					}
-					if w := unmappedIssues(facts.Unmapped); len(w) > 0 {
-						warnings[it.Type+"/"+it.ID] = w
-					}
-				}
-			}
-			if row.Person != "" {
-				touched[row.Person] = true
-			}
-			switch {
-			case it.Type == "Patient":
-				res.patients[it.ID] = row.Person
-				if !it.New {
-					patients = append(patients, it.ID)
-				}
-			case it.Type == "Organization":
-				res.orgs[it.ID] = row.Org
-			}
-			rows = append(rows, row)
 		}
-		if err := tx.PutProjections(ctx, rows); err != nil {
-			return nil, err
+		switch it.Type {
+		case "Patient":
+			if !it.New {
+				// The rows that followed this Patient are found by the
+				// NHS number it had.
+				old, _, err := tx.Projection(ctx, "Patient", it.ID)
+				if err != nil {
+					return nil, err
+				}
+				patients = append(patients, patientChange{it.ID, old.Person})
+			}
+			res.patients[it.ID] = row.Person
+		case "Organization":
+			res.orgs[it.ID] = row.Org
 		}
-		start = end
+		rows = append(rows, row)
 	}
 
 	// Resources stored earlier that point at a Patient written now follow
 	// that Patient's NHS number.
-	written := map[string]bool{}
+	written := make(map[string]bool, len(items))
 	for _, it := range items {
 		written[it.Type+"/"+it.ID] = true
 	}
-	for _, id := range patients {
-		deps, err := tx.ProjectionsReferencing(ctx, id)
+	for _, pc := range patients {
+		deps, err := tx.ProjectionsReferencing(ctx, pc.id, pc.oldPerson)
 		if err != nil {
 			return nil, err
 		}
-		var rows []store.Projection
 		for _, d := range deps {
 			if written[d.Type+"/"+d.ID] {
 				continue
@@ -131,24 +115,17 @@ func (p *projector) project(ctx context.Context, tx store.Tx, items []projectIte
 			if err != nil {
 				return nil, err
 			}
-			if d.Person != "" {
-				touched[d.Person] = true
-			}
-			if row.Person != "" {
-				touched[row.Person] = true
-			}
 			rows = append(rows, row)
 		}
-		if err := tx.PutProjections(ctx, rows); err != nil {
-			return nil, err
-		}
 	}
-
-	if err := assembleRecords(ctx, tx, slices.Sorted(maps.Keys(touched))); err != nil {
+	if err := tx.PutProjections(ctx, rows); err != nil {
 		return nil, err
 	}
 	return warnings, nil
 }
+
+// patientChange is a Patient written again, and the NHS number it had.
+type patientChange struct{ id, oldPerson string }
 
 // remap maps a stored resource again with the profile that mapped it before.
 func (p *projector) remap(ctx context.Context, tx store.Tx, d store.Projection, res *txResolver) (store.Projection, error) {
@@ -175,63 +152,7 @@ func (p *projector) remap(ctx context.Context, tx store.Tx, d store.Projection, 
 		return row, err
 	}
 	row.VersionID = cur.VersionID
-	return projectionRow(row, m.Profile().ID, facts)
-}
-
-// projectionRow fills a store row from mapped facts.
-func projectionRow(row store.Projection, profile string, f sharedcare.Facts) (store.Projection, error) {
-	data, err := json.Marshal(f)
-	if err != nil {
-		return row, fmt.Errorf("encode shared-care facts: %w", err)
-	}
-	row.Person, row.Org, row.PatientRef, row.Profile, row.Facts = f.NHSNumber, f.Org, f.PatientRef, profile, data
-	for _, u := range f.Unmapped {
-		row.Unmapped = append(row.Unmapped, store.Unmapped{What: u.What, System: u.System, Code: u.Code, Expression: u.Expression, Reason: u.Reason})
-	}
-	return row, nil
-}
-
-// assembleRecords rebuilds people's records from their projection rows.
-//
-// The people are locked first: two transactions about one person then
-// assemble one after the other, and the second sees the first's rows, so
-// neither overwrites the record with a version that lacks the other's facts.
-func assembleRecords(ctx context.Context, tx store.Tx, people []string) error {
-	if len(people) == 0 {
-		return nil
-	}
-	keys := make([]string, len(people))
-	for i, n := range people {
-		keys[i] = "sharedcare-person:" + n
-	}
-	if err := tx.Lock(ctx, keys...); err != nil {
-		return err
-	}
-	rows, err := tx.ProjectionsOfPeople(ctx, people)
-	if err != nil {
-		return err
-	}
-	facts := map[string][]sharedcare.Facts{}
-	for _, r := range rows {
-		var f sharedcare.Facts
-		if err := json.Unmarshal(r.Facts, &f); err != nil {
-			return fmt.Errorf("decode the shared-care facts of %s/%s: %w", r.Type, r.ID, err)
-		}
-		facts[r.Person] = append(facts[r.Person], f)
-	}
-	records := make(map[string][]byte, len(people))
-	for _, n := range people {
-		if len(facts[n]) == 0 {
-			records[n] = nil
-			continue
-		}
-		data, err := json.Marshal(sharedcare.Assemble(n, facts[n]))
-		if err != nil {
-			return fmt.Errorf("encode the shared-care record: %w", err)
-		}
-		records[n] = data
-	}
-	return tx.PutRecords(ctx, records)
+	return encodeFacts(row, m.Profile().ID, facts)
 }
 
 // unmappedIssues turns what a profile could not map into warnings.

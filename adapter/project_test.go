@@ -103,15 +103,11 @@ func process(t *testing.T, gw *adapter.Gateway, b fhir.Value) adapter.BundleResu
 
 func record(t *testing.T, gw *adapter.Gateway, nhs string) *sharedcare.Record {
 	t.Helper()
-	data, err := gw.Record(context.Background(), nhs)
+	r, err := gw.Record(context.Background(), nhs)
 	if fhir.KindOf(err) == fhir.NotFound {
 		return nil
 	}
 	if err != nil {
-		t.Fatal(err)
-	}
-	var r sharedcare.Record
-	if err := json.Unmarshal(data, &r); err != nil {
 		t.Fatal(err)
 	}
 	return &r
@@ -180,6 +176,19 @@ func TestProjectionFollowsWritesAndReindexRebuildsIt(t *testing.T) {
 		if r := record(t, gw, "9000000009"); r == nil || len(r.Evidence) != 1 || *r.Evidence[0].Value != 31.2 {
 			t.Errorf("after the Patient arrived, record = %+v, want the late BMI", r)
 		}
+		// ...moves with the Patient when its NHS number is corrected, and back.
+		for _, nhs := range []string{"9000000017", "9000000009"} {
+			if _, err := gw.Update(ctx, "Patient", "late", resource(t, `{"resourceType":"Patient","id":"late","meta":{"source":"urn:carebridge:source:uk-core-gp"},
+				"identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"`+nhs+`"}]}`), ""); err != nil {
+				t.Fatal(err)
+			}
+			if r := record(t, gw, nhs); r == nil || len(r.Evidence) != 1 || r.Evidence[0].Source.ID != "late-bmi" {
+				t.Errorf("after the correction to %s, record = %+v, want the late BMI", nhs, r)
+			}
+		}
+		if r := record(t, gw, "9000000017"); r != nil {
+			t.Errorf("after the correction back, the other number still has a record: %+v", r)
+		}
 
 		// An unmappable code is stored, warned about and reported, until fixed.
 		local := `{"resourceType":"Observation","id":"local","meta":{"source":"urn:carebridge:source:uk-core-gp"},"status":"final",
@@ -230,9 +239,13 @@ func snapshot(t *testing.T, gw *adapter.Gateway, nhs ...string) map[string]strin
 	t.Helper()
 	out := map[string]string{}
 	for _, n := range nhs {
-		data, err := gw.Record(context.Background(), n)
+		r, err := gw.Record(context.Background(), n)
 		if err != nil {
 			t.Fatalf("record %s: %v", n, err)
+		}
+		data, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
 		}
 		out[n] = string(data)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/carebridge/carebridge/adapter/sharedcare"
 	"github.com/carebridge/carebridge/adapter/store"
 	"github.com/carebridge/carebridge/fhir"
 )
@@ -72,9 +73,23 @@ func (g *Gateway) Reindex(ctx context.Context, batch int, progress func(done int
 	return done, nil
 }
 
-// Record returns a person's shared-care record, as JSON.
-func (g *Gateway) Record(ctx context.Context, nhsNumber string) ([]byte, error) {
-	return g.store.Record(ctx, nhsNumber)
+// Record assembles a person's shared-care record from the committed facts
+// about them; fhir.NotFound when nothing is known about the person.
+func (g *Gateway) Record(ctx context.Context, nhsNumber string) (sharedcare.Record, error) {
+	rows, err := g.store.ProjectionsOfPerson(ctx, nhsNumber)
+	if err != nil {
+		return sharedcare.Record{}, err
+	}
+	if len(rows) == 0 {
+		return sharedcare.Record{}, fhir.Errorf(fhir.NotFound, fhir.IssueNotFound, "", "no shared-care record is known for this NHS number")
+	}
+	facts := make([]sharedcare.Facts, len(rows))
+	for i, r := range rows {
+		if facts[i], err = decodeFacts(r); err != nil {
+			return sharedcare.Record{}, err
+		}
+	}
+	return sharedcare.Assemble(nhsNumber, facts), nil
 }
 
 // UnmappedReport lists what the mapping profiles could not map, with counts.

@@ -71,7 +71,7 @@ type RegisterEntry struct {
 	Date      string            `json:"date"`    // clinical date (onset or recorded)
 	Side      Side              `json:"side"`
 	Org       string            `json:"org,omitempty"` // ODS code of the recording organisation
-	Source    SourceRef         `json:"source"`
+	Source    SourceRef         `json:"source,omitzero"`
 }
 
 // Episode is a period of care by a secondary mental health service.
@@ -84,7 +84,7 @@ type Episode struct {
 	EarlyIntervention bool      `json:"earlyIntervention,omitempty"`
 	Stabilised        bool      `json:"stabilised,omitempty"`
 	KeyWorker         string    `json:"keyWorker,omitempty"` // reference or identifier as sent
-	Source            SourceRef `json:"source"`
+	Source            SourceRef `json:"source,omitzero"`
 }
 
 // Referral is a ServiceRequest between the sides.
@@ -97,7 +97,7 @@ type Referral struct {
 	// ReReferral is an urgent referral from primary back to secondary care.
 	ReReferral bool      `json:"reReferral,omitempty"`
 	Authored   string    `json:"authored,omitempty"`
-	Source     SourceRef `json:"source"`
+	Source     SourceRef `json:"source,omitzero"`
 }
 
 // CarePlan is a shared care plan.
@@ -106,7 +106,7 @@ type CarePlan struct {
 	Owners     []string  `json:"owners,omitempty"` // ODS codes
 	ReviewDate string    `json:"reviewDate,omitempty"`
 	Start      string    `json:"start,omitempty"`
-	Source     SourceRef `json:"source"`
+	Source     SourceRef `json:"source,omitzero"`
 }
 
 // Evidence is one result or record that can satisfy a health check component.
@@ -121,7 +121,7 @@ type Evidence struct {
 	Side      Side      `json:"side"`
 	Performer string    `json:"performer,omitempty"` // ODS code
 	Converted bool      `json:"converted,omitempty"` // the value was converted from another unit
-	Source    SourceRef `json:"source"`
+	Source    SourceRef `json:"source,omitzero"`
 }
 
 // Decline is a patient's decline of, or unsuitability for, a component.
@@ -131,7 +131,7 @@ type Decline struct {
 	Unsuitable bool      `json:"unsuitable,omitempty"`
 	Date       string    `json:"date"`
 	Side       Side      `json:"side"`
-	Source     SourceRef `json:"source"`
+	Source     SourceRef `json:"source,omitzero"`
 }
 
 // WorkItem is a Task as the shared-care model sees it.
@@ -142,7 +142,7 @@ type WorkItem struct {
 	Owner          string    `json:"owner,omitempty"`     // ODS code
 	Requester      string    `json:"requester,omitempty"` // ODS code
 	Due            string    `json:"due,omitempty"`
-	Source         SourceRef `json:"source"`
+	Source         SourceRef `json:"source,omitzero"`
 }
 
 // Unmapped is something a profile could not map: kept, flagged and reported,
@@ -189,4 +189,47 @@ type Record struct {
 	Evidence  []Evidence      `json:"evidence,omitempty"`
 	Declines  []Decline       `json:"declines,omitempty"`
 	WorkItems []WorkItem      `json:"workItems,omitempty"`
+}
+
+// SourceRefs returns a pointer to every SourceRef in the facts: those of
+// the Person, then each item's. A store that keeps the facts of one resource
+// beside that resource's name can leave out the references that repeat it.
+func (f *Facts) SourceRefs() []*SourceRef {
+	var out []*SourceRef
+	if f.Person != nil {
+		for i := range f.Person.Sources {
+			out = append(out, &f.Person.Sources[i])
+		}
+	}
+	for i := range f.Register {
+		out = append(out, &f.Register[i].Source)
+	}
+	for i := range f.Episodes {
+		out = append(out, &f.Episodes[i].Source)
+	}
+	for i := range f.Referrals {
+		out = append(out, &f.Referrals[i].Source)
+	}
+	for i := range f.CarePlans {
+		out = append(out, &f.CarePlans[i].Source)
+	}
+	for i := range f.Evidence {
+		out = append(out, &f.Evidence[i].Source)
+	}
+	for i := range f.Declines {
+		out = append(out, &f.Declines[i].Source)
+	}
+	for i := range f.WorkItems {
+		out = append(out, &f.WorkItems[i].Source)
+	}
+	return out
+}
+
+// Empty reports whether the facts say nothing a record or a report could
+// use: no person, organisation, item or unmapped part. Who they would be
+// about (NHSNumber, PatientRef) and the Side do not count.
+func (f *Facts) Empty() bool {
+	return f.Org == "" && f.Person == nil && len(f.Register) == 0 && len(f.Episodes) == 0 &&
+		len(f.Referrals) == 0 && len(f.CarePlans) == 0 && len(f.Evidence) == 0 &&
+		len(f.Declines) == 0 && len(f.WorkItems) == 0 && len(f.Unmapped) == 0
 }

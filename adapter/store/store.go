@@ -115,9 +115,10 @@ type Store interface {
 	// Transact rolls back and runs fn again, a bounded number of times, so fn
 	// must not keep state between calls. An error from fn is returned as is.
 	Transact(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
-	// Record returns the assembled shared-care record (JSON) of the person
-	// with this NHS number; fhir.NotFound when there is none.
-	Record(ctx context.Context, nhsNumber string) ([]byte, error)
+	// ProjectionsOfPerson returns the committed projection rows about a
+	// person, in (Type, ID) order: what the person's shared-care record is
+	// assembled from.
+	ProjectionsOfPerson(ctx context.Context, nhsNumber string) ([]Projection, error)
 	// UnmappedReport counts the unmapped items of current resources, grouped
 	// by profile, kind, system and code, most frequent first.
 	UnmappedReport(ctx context.Context) ([]UnmappedCount, error)
@@ -159,17 +160,17 @@ type Tx interface {
 	// (Type, ID) order.
 	ProjectionsOfPerson(ctx context.Context, nhsNumber string) ([]Projection, error)
 	// ProjectionsReferencing returns the rows whose resource references
-	// Patient/patientID literally, in (Type, ID) order.
-	ProjectionsReferencing(ctx context.Context, patientID string) ([]Projection, error)
+	// Patient/patientID literally and that are about person or about no
+	// one, in (Type, ID) order. Given the Patient's NHS number before a
+	// change, these are the rows that must follow the change: those mapped
+	// to the person through that Patient, and those still waiting for a
+	// person. (A row about someone else named its person another way.)
+	ProjectionsReferencing(ctx context.Context, patientID, person string) ([]Projection, error)
 	// ProjectionsOfPeople is ProjectionsOfPerson for several people at
 	// once: their rows in (Person, Type, ID) order.
 	ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]Projection, error)
-	// PutRecord stores a person's assembled record; nil removes it.
-	PutRecord(ctx context.Context, nhsNumber string, record []byte) error
-	// PutRecords is PutRecord for several people at once.
-	PutRecords(ctx context.Context, records map[string][]byte) error
-	// ClearProjections removes every projection row, unmapped item and
-	// record, before a rebuild.
+	// ClearProjections removes every projection row and unmapped item,
+	// before a rebuild.
 	ClearProjections(ctx context.Context) error
 }
 

@@ -138,14 +138,14 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 		t.Helper()
 		var n int
 		err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'
-			AND table_name IN ('versions', 'resources', 'sc_projection', 'sc_unmapped', 'sc_person')`).Scan(&n)
+			AND table_name IN ('versions', 'resources', 'sc_projection', 'sc_unmapped')`).Scan(&n)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
-	if n := tables(); n != 5 {
-		t.Fatalf("after Migrate, %d of the 5 tables, want all", n)
+	if n := tables(); n != 4 {
+		t.Fatalf("after Migrate, %d of the 4 tables, want all", n)
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db, postgres.Migrations())
 	if err != nil {
@@ -160,7 +160,7 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate after Down: %v", err)
 	}
-	if n := tables(); n != 5 {
-		t.Errorf("after Migrate again, %d of the 5 tables, want all", n)
+	if n := tables(); n != 4 {
+		t.Errorf("after Migrate again, %d of the 4 tables, want all", n)
 	}
 }

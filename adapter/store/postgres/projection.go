@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,38 +16,34 @@ import (
 )
 
 // The shared-care projection (migration 00002): sc_projection, one row per
-// mapped resource; sc_unmapped, what its profile could not map; sc_person,
-// each person's assembled record.
+// mapped resource; sc_unmapped, what its profile could not map. People's
+// records are assembled from their rows when read.
 //
-// Like Put's, PutProjections' statements take their rows as arrays and find
-// old rows by type and an array of ids (one statement per type), which
-// PostgreSQL answers from the (type, id) indexes whatever the number of rows.
+// PutProjections takes its rows as arrays, like Put, and sends its
+// statements in one round trip: it upserts the rows that have facts (plain
+// inserts for resources the transaction has just created, which have no
+// row), deletes the rows that go, then replaces the unmapped items of every
+// resource named (those just created have none to delete).
 //
-// At READ COMMITTED, deleting a resource's rows and inserting new ones is not
-// enough when two transactions replace them at once: the second one's DELETE
-// of sc_unmapped may run before the first commits, and so keep the first's
-// items beside its own, or its INSERT may meet the first's row. So
-// PutProjections first takes a transaction-level advisory lock on each
-// resource it names (lockProjectionsSQL), in key order; the second
-// transaction waits for the first to end, and its statements then see what
-// the first committed.
-
-// lockProjectionsSQL takes the advisory locks of an array of keys, in the
-// array's order.
-const lockProjectionsSQL = `SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k`
-
-// deleteProjectionsSQL and deleteUnmappedSQL remove the rows of the resources
-// of one type whose ids are in an array.
-const (
-	deleteProjectionsSQL = `DELETE FROM sc_projection WHERE type = $1 AND id = ANY($2::text[])`
-	deleteUnmappedSQL    = `DELETE FROM sc_unmapped WHERE type = $1 AND id = ANY($2::text[])`
-)
-
-// insertProjectionsSQL and insertUnmappedSQL insert rows given as column
-// arrays.
+// The row statements come first because they lock each named resource's
+// sc_projection row (the upsert, also when it inserts: a second insert of
+// the key waits for the first transaction to end). At READ COMMITTED a
+// second transaction replacing the same rows therefore waits for the first
+// to commit, and its later statements, each with a new snapshot, see and
+// replace the first's unmapped items instead of keeping them beside its own.
+// Rows are sent in (type, id) order, so that two transactions lock shared
+// rows in one order; the deadlock left (one upserting what the other
+// deletes) is retried by Transact.
 const (
 	insertProjectionsSQL = `INSERT INTO sc_projection (type, id, version_id, person, org, patient_ref, profile, facts)
 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[])`
+	upsertProjectionsSQL = insertProjectionsSQL + `
+ON CONFLICT (type, id) DO UPDATE SET version_id = excluded.version_id, person = excluded.person, org = excluded.org,
+	patient_ref = excluded.patient_ref, profile = excluded.profile, facts = excluded.facts`
+	deleteProjectionsSQL = `DELETE FROM sc_projection p USING unnest($1::text[], $2::text[]) AS d (type, id)
+WHERE p.type = d.type AND p.id = d.id`
+	deleteUnmappedSQL = `DELETE FROM sc_unmapped u USING unnest($1::text[], $2::text[]) AS d (type, id)
+WHERE u.type = d.type AND u.id = d.id`
 	insertUnmappedSQL = `INSERT INTO sc_unmapped (type, id, profile, what, system, code, expression, reason)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`
 )
@@ -64,19 +62,14 @@ WHERE `
 	projectionSQL = projectionSelect + `p.type = $1 AND p.id = $2` + projectionOrder
 	// The conditions on '' let the planner use the partial indexes in a
 	// generic plan too.
-	personProjectionsSQL      = projectionSelect + `p.person = $1 AND p.person <> ''` + projectionOrder
-	peopleProjectionsSQL      = projectionSelect + `p.person = ANY($1::text[]) AND p.person <> ''` + ` ORDER BY p.person, p.type, p.id, u.what, u.system, u.code, u.expression, u.reason`
-	referencingProjectionsSQL = projectionSelect + `p.patient_ref = $1 AND p.patient_ref <> ''` + projectionOrder
-)
-
-const (
-	putRecordSQL = `INSERT INTO sc_person (nhs_number, record) VALUES ($1, $2)
-ON CONFLICT (nhs_number) DO UPDATE SET record = excluded.record`
-	deleteRecordSQL = `DELETE FROM sc_person WHERE nhs_number = $1`
-	putRecordsSQL   = `INSERT INTO sc_person (nhs_number, record) SELECT * FROM unnest($1::text[], $2::bytea[])
-ON CONFLICT (nhs_number) DO UPDATE SET record = excluded.record`
-	deleteRecordsSQL = `DELETE FROM sc_person WHERE nhs_number = ANY($1::text[])`
-	recordSQL        = `SELECT record FROM sc_person WHERE nhs_number = $1`
+	personProjectionsSQL = projectionSelect + `p.person = $1 AND p.person <> ''` + projectionOrder
+	peopleProjectionsSQL = projectionSelect + `p.person = ANY($1::text[]) AND p.person <> ''` + ` ORDER BY p.person, p.type, p.id, u.what, u.system, u.code, u.expression, u.reason`
+	// A Patient's rows are found through the person index, the rows
+	// waiting for a person through the small sc_projection_unresolved; the
+	// ORDER BY is projectionOrder's, by result column.
+	referencingProjectionsSQL = projectionSelect + `p.person = $2 AND p.person <> '' AND p.patient_ref = $1
+UNION ALL ` + projectionSelect + `p.person = '' AND p.patient_ref = $1 AND p.patient_ref <> ''
+ORDER BY 1, 2, 10, 11, 12, 13, 14`
 )
 
 // unmappedReportSQL counts, per (profile, what, system, code), the
@@ -94,10 +87,8 @@ WHERE r.key > $1 AND NOT r.deleted
 ORDER BY r.key LIMIT $2`
 
 // PutProjections replaces the projection rows of the named resources, and
-// their unmapped items, in one round trip: it locks each resource named,
-// deletes its old rows, then inserts the rows whose Facts is not nil. When
-// rows names a resource twice, the last row counts. After a failure the
-// transaction only rolls back.
+// their unmapped items, in one round trip. When rows names a resource twice,
+// the last row counts. After a failure the transaction only rolls back.
 func (t *tx) PutProjections(ctx context.Context, rows []store.Projection) error {
 	if t.failed != nil {
 		return t.failed
@@ -116,42 +107,45 @@ func (t *tx) putProjections(ctx context.Context, rows []store.Projection) error 
 		}
 		last[[2]string{rows[i].Type, rows[i].ID}] = i
 	}
-	named := map[string][]string{} // type -> ids
-	var locks []int64
-	var p struct {
-		types, ids, persons, orgs, patientRefs, profiles []string
-		versions                                         []int64
-		facts                                            [][]byte
-	}
+	order := slices.SortedFunc(maps.Keys(last), func(a, b [2]string) int {
+		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
+	})
+	var named, gone [2][]string // type, id
+	var fresh, replaced projectionColumns
 	var u [8][]string // type, id, profile, what, system, code, expression, reason
-	for i := range rows {
-		r := &rows[i]
-		if last[[2]string{r.Type, r.ID}] != i {
-			continue
+	for _, key := range order {
+		r := &rows[last[key]]
+		isFresh := t.fresh.Take(r.Type, r.ID)
+		if !isFresh {
+			named[0], named[1] = append(named[0], r.Type), append(named[1], r.ID)
 		}
-		named[r.Type] = append(named[r.Type], r.ID)
-		locks = append(locks, advisoryKey("sc_projection\x00"+r.Type+"\x00"+r.ID))
 		if r.Facts == nil {
+			gone[0], gone[1] = append(gone[0], r.Type), append(gone[1], r.ID)
 			continue
 		}
-		p.types, p.ids, p.versions = append(p.types, r.Type), append(p.ids, r.ID), append(p.versions, r.VersionID)
-		p.persons, p.orgs, p.patientRefs = append(p.persons, r.Person), append(p.orgs, r.Org), append(p.patientRefs, r.PatientRef)
-		p.profiles, p.facts = append(p.profiles, r.Profile), append(p.facts, r.Facts)
+		if isFresh {
+			fresh.add(r)
+		} else {
+			replaced.add(r)
+		}
 		for _, it := range r.Unmapped {
 			for j, v := range [8]string{r.Type, r.ID, r.Profile, it.What, it.System, it.Code, it.Expression, it.Reason} {
 				u[j] = append(u[j], v)
 			}
 		}
 	}
-	slices.Sort(locks) // one order for every transaction, against deadlocks
 	b := &pgx.Batch{}
-	b.Queue(lockProjectionsSQL, locks)
-	for _, typ := range slices.Sorted(maps.Keys(named)) {
-		b.Queue(deleteUnmappedSQL, typ, named[typ])
-		b.Queue(deleteProjectionsSQL, typ, named[typ])
+	if len(replaced.types) > 0 {
+		b.Queue(upsertProjectionsSQL, replaced.args()...)
 	}
-	if len(p.types) > 0 {
-		b.Queue(insertProjectionsSQL, p.types, p.ids, p.versions, p.persons, p.orgs, p.patientRefs, p.profiles, p.facts)
+	if len(fresh.types) > 0 {
+		b.Queue(insertProjectionsSQL, fresh.args()...)
+	}
+	if len(gone[0]) > 0 {
+		b.Queue(deleteProjectionsSQL, gone[0], gone[1])
+	}
+	if len(named[0]) > 0 {
+		b.Queue(deleteUnmappedSQL, named[0], named[1])
 	}
 	if len(u[0]) > 0 {
 		b.Queue(insertUnmappedSQL, u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7])
@@ -168,6 +162,25 @@ func (t *tx) putProjections(ctx context.Context, rows []store.Projection) error 
 		err = translate(ctx, cerr, "put projections")
 	}
 	return err
+}
+
+// projectionColumns are projection rows as the column arrays of
+// insertProjectionsSQL and upsertProjectionsSQL.
+type projectionColumns struct {
+	types, ids, persons, orgs, patientRefs, profiles []string
+	versions                                         []int64
+	facts                                            [][]byte
+}
+
+func (c *projectionColumns) add(r *store.Projection) {
+	c.types, c.ids, c.versions = append(c.types, r.Type), append(c.ids, r.ID), append(c.versions, r.VersionID)
+	c.persons, c.orgs, c.patientRefs = append(c.persons, r.Person), append(c.orgs, r.Org), append(c.patientRefs, r.PatientRef)
+	c.profiles, c.facts = append(c.profiles, r.Profile), append(c.facts, r.Facts)
+}
+
+// args returns the arrays in the statements' parameter order.
+func (c *projectionColumns) args() []any {
+	return []any{c.types, c.ids, c.versions, c.persons, c.orgs, c.patientRefs, c.profiles, c.facts}
 }
 
 // checkProjection refuses a row its caller should never have built.
@@ -198,13 +211,13 @@ func (t *tx) ProjectionsOfPerson(ctx context.Context, nhsNumber string) ([]store
 }
 
 // ProjectionsReferencing returns the projection rows whose resource
-// references Patient/patientID literally, with their unmapped items, in
-// (Type, ID) order; none for "".
-func (t *tx) ProjectionsReferencing(ctx context.Context, patientID string) ([]store.Projection, error) {
+// references Patient/patientID literally and that are about person or no
+// one, with their unmapped items, in (Type, ID) order; none for "".
+func (t *tx) ProjectionsReferencing(ctx context.Context, patientID, person string) ([]store.Projection, error) {
 	if patientID == "" {
 		return nil, nil
 	}
-	return queryProjections(ctx, t.tx, "projections referencing a patient", referencingProjectionsSQL, patientID)
+	return queryProjections(ctx, t.tx, "projections referencing a patient", referencingProjectionsSQL, patientID, person)
 }
 
 // queryProjections runs a projectionSelect statement and gathers each row's
@@ -229,24 +242,9 @@ func queryProjections(ctx context.Context, q querier, op, sql string, args ...an
 	return out, nil
 }
 
-// PutRecord stores a person's assembled record, replacing the one before;
-// nil removes it. After a failure the transaction only rolls back.
-func (t *tx) PutRecord(ctx context.Context, nhsNumber string, record []byte) error {
-	if t.failed != nil {
-		return t.failed
-	}
-	var err error
-	if record == nil {
-		_, err = t.tx.Exec(ctx, deleteRecordSQL, nhsNumber)
-	} else {
-		_, err = t.tx.Exec(ctx, putRecordSQL, nhsNumber, record)
-	}
-	return t.fail(translate(ctx, err, "put record"))
-}
-
-// ClearProjections removes every projection row, unmapped item and record,
-// with DELETE rather than TRUNCATE: TRUNCATE would lock out readers of the
-// records until the transaction ends, and empty the tables for transactions
+// ClearProjections removes every projection row and unmapped item, with
+// DELETE rather than TRUNCATE: TRUNCATE would lock out readers of the rows
+// until the transaction ends, and empty the tables for transactions
 // whose snapshots are older. After a failure the transaction only rolls
 // back.
 func (t *tx) ClearProjections(ctx context.Context) error {
@@ -254,7 +252,7 @@ func (t *tx) ClearProjections(ctx context.Context) error {
 		return t.failed
 	}
 	b := &pgx.Batch{}
-	for _, table := range []string{"sc_unmapped", "sc_projection", "sc_person"} {
+	for _, table := range []string{"sc_unmapped", "sc_projection"} {
 		b.Queue(`DELETE FROM ` + table)
 	}
 	br := t.tx.SendBatch(ctx, b)
@@ -270,20 +268,13 @@ func (t *tx) ClearProjections(ctx context.Context) error {
 	return t.fail(translate(ctx, err, "clear projections"))
 }
 
-// Record returns a person's assembled record; fhir.NotFound when there is
-// none.
-func (s *Store) Record(ctx context.Context, nhsNumber string) ([]byte, error) {
-	var record []byte
-	if err := s.pool.QueryRow(ctx, recordSQL, nhsNumber).Scan(&record); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) && ctx.Err() == nil {
-			return nil, errNoRecord()
-		}
-		return nil, translate(ctx, err, "read record")
+// ProjectionsOfPerson returns the committed projection rows about a person,
+// with their unmapped items, in (Type, ID) order; none for "".
+func (s *Store) ProjectionsOfPerson(ctx context.Context, nhsNumber string) ([]store.Projection, error) {
+	if nhsNumber == "" {
+		return nil, nil
 	}
-	if record == nil {
-		record = []byte{}
-	}
-	return record, nil
+	return queryProjections(ctx, s.pool, "projections of a person", personProjectionsSQL, nhsNumber)
 }
 
 // UnmappedReport counts, per (profile, what, system, code), the resources
@@ -333,11 +324,6 @@ func (s *Store) ScanCurrent(ctx context.Context, afterKey int64, limit int) ([]s
 	return out, nil
 }
 
-// errNoRecord is the error of reading the record of a person who has none.
-func errNoRecord() error {
-	return fhir.Errorf(fhir.NotFound, fhir.IssueNotFound, "", "no shared-care record is known for this NHS number")
-}
-
 // ProjectionsOfPeople returns the projection rows of several people, with
 // their unmapped items, in (Person, Type, ID) order, in one query.
 func (t *tx) ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]store.Projection, error) {
@@ -346,32 +332,4 @@ func (t *tx) ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]st
 		return nil, nil
 	}
 	return queryProjections(ctx, t.tx, "projections of people", peopleProjectionsSQL, people)
-}
-
-// PutRecords stores several people's records in one round trip; a nil
-// record removes it. After a failure the transaction only rolls back.
-func (t *tx) PutRecords(ctx context.Context, records map[string][]byte) error {
-	if t.failed != nil {
-		return t.failed
-	}
-	var put, del []string
-	var bodies [][]byte
-	for _, n := range slices.Sorted(maps.Keys(records)) {
-		if records[n] == nil {
-			del = append(del, n)
-		} else {
-			put, bodies = append(put, n), append(bodies, records[n])
-		}
-	}
-	b := &pgx.Batch{}
-	if len(del) > 0 {
-		b.Queue(deleteRecordsSQL, del)
-	}
-	if len(put) > 0 {
-		b.Queue(putRecordsSQL, put, bodies)
-	}
-	if b.Len() == 0 {
-		return nil
-	}
-	return t.fail(translate(ctx, t.tx.SendBatch(ctx, b).Close(), "put records"))
 }

@@ -88,6 +88,11 @@ func (t *tx) Put(ctx context.Context, writes []store.Write) error {
 		t.failed = err
 		return err
 	}
+	for i := range writes {
+		if writes[i].VersionID == 1 {
+			t.fresh.Mark(writes[i].Type, writes[i].ID)
+		}
+	}
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/adapter/store/internal/sqlindex"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -73,12 +74,13 @@ func (s *Store) transactOnce(ctx context.Context, fn func(ctx context.Context, t
 }
 
 // tx is a store.Tx on one pooled connection. After a write (Put,
-// PutProjections, PutRecord, ClearProjections) fails the transaction can only
+// PutProjections, ClearProjections) fails the transaction can only
 // roll back.
 type tx struct {
 	tx     pgx.Tx
 	failed error // the error of a failed write
 	done   bool
+	fresh  sqlindex.Fresh
 }
 
 // fail records err, when not nil, as the failure of a write, and returns it.

@@ -12,9 +12,9 @@ import (
 	"github.com/carebridge/carebridge/fhir"
 )
 
-// The shared-care projection (migration 00002): sc_projection, one row per
-// mapped resource; sc_unmapped, what its profile could not map; sc_person,
-// each person's assembled record.
+// The shared-care projection (migrations 00002 and 00003): sc_projection,
+// one row per mapped resource; sc_unmapped, what its profile could not map.
+// People's records are assembled from their rows when read.
 
 // deleteProjectionsSQL and deleteUnmappedSQL remove the rows of the resources
 // of one type whose ids are in a JSON array, as currentSQL reads them.
@@ -36,15 +36,13 @@ WHERE `
 
 	projectionSQL = projectionSelect + `p.type = ? AND p.id = ?` + projectionOrder
 	// The conditions on '' let the planner use the partial indexes.
-	personProjectionsSQL      = projectionSelect + `p.person = ? AND p.person <> ''` + projectionOrder
-	referencingProjectionsSQL = projectionSelect + `p.patient_ref = ? AND p.patient_ref <> ''` + projectionOrder
-)
-
-const (
-	putRecordSQL = `INSERT INTO sc_person (nhs_number, record) VALUES (?, ?)
-ON CONFLICT (nhs_number) DO UPDATE SET record = excluded.record`
-	deleteRecordSQL = `DELETE FROM sc_person WHERE nhs_number = ?`
-	recordSQL       = `SELECT record FROM sc_person WHERE nhs_number = ?`
+	personProjectionsSQL = projectionSelect + `p.person = ? AND p.person <> ''` + projectionOrder
+	// A Patient's rows are found through the person index, the rows
+	// waiting for a person through the small sc_projection_unresolved; the
+	// ORDER BY is projectionOrder's, by result column.
+	referencingProjectionsSQL = projectionSelect + `p.person = ?2 AND p.person <> '' AND p.patient_ref = ?1
+UNION ALL ` + projectionSelect + `p.person = '' AND p.patient_ref = ?1 AND p.patient_ref <> ''
+ORDER BY 1, 2, 10, 11, 12, 13, 14`
 )
 
 // unmappedReportSQL counts, per (profile, what, system, code), the
@@ -62,7 +60,8 @@ WHERE r.key > ? AND NOT r.deleted
 ORDER BY r.key LIMIT ?`
 
 // PutProjections replaces the projection rows of the named resources, and
-// their unmapped items: it deletes the old rows of each resource named, then
+// their unmapped items: it deletes the old rows of each resource named
+// (except those the transaction has just created, which have none), then
 // inserts the rows whose Facts is not nil, with multi-row INSERTs. When rows
 // names a resource twice, the last row counts. After a failure the
 // transaction only rolls back.
@@ -91,13 +90,15 @@ func (t *tx) putProjections(ctx context.Context, rows []store.Projection) error 
 		if last[[2]string{r.Type, r.ID}] != i {
 			continue
 		}
-		ids := named[r.Type]
-		if ids == nil {
-			ids = append(ids, '[')
-		} else {
-			ids = append(ids, ',')
+		if !t.fresh.Take(r.Type, r.ID) {
+			ids := named[r.Type]
+			if ids == nil {
+				ids = append(ids, '[')
+			} else {
+				ids = append(ids, ',')
+			}
+			named[r.Type] = appendJSONString(ids, r.ID)
 		}
-		named[r.Type] = appendJSONString(ids, r.ID)
 		if r.Facts == nil {
 			continue
 		}
@@ -153,13 +154,13 @@ func (t *tx) ProjectionsOfPerson(ctx context.Context, nhsNumber string) ([]store
 }
 
 // ProjectionsReferencing returns the projection rows whose resource
-// references Patient/patientID literally, with their unmapped items, in
-// (Type, ID) order; none for "".
-func (t *tx) ProjectionsReferencing(ctx context.Context, patientID string) ([]store.Projection, error) {
+// references Patient/patientID literally and that are about person or no
+// one, with their unmapped items, in (Type, ID) order; none for "".
+func (t *tx) ProjectionsReferencing(ctx context.Context, patientID, person string) ([]store.Projection, error) {
 	if patientID == "" {
 		return nil, nil
 	}
-	return queryProjections(ctx, t.stmt(ctx, t.st.txReferencingProjections), "projections referencing a patient", patientID)
+	return queryProjections(ctx, t.stmt(ctx, t.st.txReferencingProjections), "projections referencing a patient", patientID, person)
 }
 
 // queryProjections runs a projectionSelect statement and gathers each row's
@@ -184,28 +185,13 @@ func queryProjections(ctx context.Context, stmt *sql.Stmt, op string, args ...an
 	return out, nil
 }
 
-// PutRecord stores a person's assembled record, replacing the one before;
-// nil removes it. After a failure the transaction only rolls back.
-func (t *tx) PutRecord(ctx context.Context, nhsNumber string, record []byte) error {
-	if t.failed != nil {
-		return t.failed
-	}
-	var err error
-	if record == nil {
-		_, err = t.stmt(ctx, t.st.deleteRecord).ExecContext(ctx, nhsNumber)
-	} else {
-		_, err = t.stmt(ctx, t.st.putRecord).ExecContext(ctx, nhsNumber, record)
-	}
-	return t.fail(translate(ctx, err, "put record"))
-}
-
-// ClearProjections removes every projection row, unmapped item and record.
-// After a failure the transaction only rolls back.
+// ClearProjections removes every projection row and unmapped item. After a
+// failure the transaction only rolls back.
 func (t *tx) ClearProjections(ctx context.Context) error {
 	if t.failed != nil {
 		return t.failed
 	}
-	for _, table := range []string{"sc_unmapped", "sc_projection", "sc_person"} {
+	for _, table := range []string{"sc_unmapped", "sc_projection"} {
 		if _, err := t.tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return t.fail(translate(ctx, err, "clear projections"))
 		}
@@ -213,24 +199,17 @@ func (t *tx) ClearProjections(ctx context.Context) error {
 	return nil
 }
 
-// Record returns a person's assembled record; fhir.NotFound when there is
-// none.
-func (s *Store) Record(ctx context.Context, nhsNumber string) ([]byte, error) {
+// ProjectionsOfPerson returns the committed projection rows about a person,
+// with their unmapped items, in (Type, ID) order; none for "".
+func (s *Store) ProjectionsOfPerson(ctx context.Context, nhsNumber string) ([]store.Projection, error) {
+	if nhsNumber == "" {
+		return nil, nil
+	}
 	st, err := s.prepared(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var record []byte
-	if err := st.record.QueryRowContext(ctx, nhsNumber).Scan(&record); err != nil {
-		if errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil {
-			return nil, errNoRecord()
-		}
-		return nil, translate(ctx, err, "read record")
-	}
-	if record == nil {
-		record = []byte{}
-	}
-	return record, nil
+	return queryProjections(ctx, st.personProjections, "projections of a person", nhsNumber)
 }
 
 // UnmappedReport counts, per (profile, what, system, code), the resources
@@ -284,11 +263,6 @@ func (s *Store) ScanCurrent(ctx context.Context, afterKey int64, limit int) ([]s
 	return out, nil
 }
 
-// errNoRecord is the error of reading the record of a person who has none.
-func errNoRecord() error {
-	return fhir.Errorf(fhir.NotFound, fhir.IssueNotFound, "", "no shared-care record is known for this NHS number")
-}
-
 // ProjectionsOfPeople returns the projection rows of several people, in
 // (Person, Type, ID) order.
 func (t *tx) ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]store.Projection, error) {
@@ -301,14 +275,4 @@ func (t *tx) ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]st
 		out = append(out, rows...)
 	}
 	return out, nil
-}
-
-// PutRecords stores several people's records; a nil record removes it.
-func (t *tx) PutRecords(ctx context.Context, records map[string][]byte) error {
-	for _, n := range slices.Sorted(maps.Keys(records)) {
-		if err := t.PutRecord(ctx, n, records[n]); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -82,6 +82,7 @@ func (t *tx) put(ctx context.Context, writes []store.Write) error {
 		if w.VersionID == 1 {
 			key++
 			keys[i] = key
+			t.fresh.Mark(w.Type, w.ID)
 			vals = append(vals, key, w.Type, w.ID, w.VersionID, lastUpdated(w), w.Deleted, seqs[i])
 			continue
 		}

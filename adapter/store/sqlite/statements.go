@@ -15,11 +15,11 @@ type statements struct {
 	deleteIndex                                [4]*sql.Stmt // indexTables order
 	insertIndex                                [4]*bulkInsert
 	// writer: the shared-care projection
-	deleteProjections, deleteUnmapped, putRecord, deleteRecord  *sql.Stmt
+	deleteProjections, deleteUnmapped                           *sql.Stmt
 	txProjection, txPersonProjections, txReferencingProjections *sql.Stmt
 	insertProjections, insertUnmapped                           *bulkInsert
 	// readers
-	read, vread, record, scanCurrent *sql.Stmt
+	read, vread, personProjections, scanCurrent *sql.Stmt
 }
 
 // A table and the columns a bulkInsert fills.
@@ -129,8 +129,6 @@ func prepare(ctx context.Context, writer, reader *sql.DB) (_ *statements, err er
 	}
 	prep(writer, &st.deleteProjections, deleteProjectionsSQL)
 	prep(writer, &st.deleteUnmapped, deleteUnmappedSQL)
-	prep(writer, &st.putRecord, putRecordSQL)
-	prep(writer, &st.deleteRecord, deleteRecordSQL)
 	prep(writer, &st.txProjection, projectionSQL)
 	prep(writer, &st.txPersonProjections, personProjectionsSQL)
 	prep(writer, &st.txReferencingProjections, referencingProjectionsSQL)
@@ -138,7 +136,7 @@ func prepare(ctx context.Context, writer, reader *sql.DB) (_ *statements, err er
 	bulk(&st.insertUnmapped, unmappedTable)
 	prep(reader, &st.read, readSQL)
 	prep(reader, &st.vread, vreadSQL)
-	prep(reader, &st.record, recordSQL)
+	prep(reader, &st.personProjections, personProjectionsSQL)
 	prep(reader, &st.scanCurrent, scanCurrentSQL)
 	if err != nil {
 		return nil, translate(ctx, err, "prepare statements")
@@ -149,9 +147,9 @@ func prepare(ctx context.Context, writer, reader *sql.DB) (_ *statements, err er
 func (st *statements) close() {
 	for _, s := range []*sql.Stmt{
 		st.sequences, st.updateResource, st.current, st.txRead,
-		st.deleteProjections, st.deleteUnmapped, st.putRecord, st.deleteRecord,
+		st.deleteProjections, st.deleteUnmapped,
 		st.txProjection, st.txPersonProjections, st.txReferencingProjections,
-		st.read, st.vread, st.record, st.scanCurrent,
+		st.read, st.vread, st.personProjections, st.scanCurrent,
 	} {
 		if s != nil {
 			s.Close()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/adapter/store/internal/sqlindex"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -56,13 +57,14 @@ func (s *Store) transactOnce(ctx context.Context, fn func(ctx context.Context, t
 }
 
 // tx is a store.Tx on the writer connection. After a write (Put,
-// PutProjections, PutRecord, ClearProjections) fails the transaction can only
+// PutProjections, ClearProjections) fails the transaction can only
 // roll back.
 type tx struct {
 	tx     *sql.Tx
 	st     *statements
 	failed error // the error of a failed write
 	done   bool
+	fresh  sqlindex.Fresh
 }
 
 // fail records err, when not nil, as the failure of a write, and returns it.

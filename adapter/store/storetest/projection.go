@@ -15,7 +15,7 @@ import (
 )
 
 // The shared-care projection: Tx.PutProjections and the reads of its rows,
-// people's records (Tx.PutRecord, Store.Record), the unmapped report,
+// Store.ProjectionsOfPerson (what records are assembled from), the unmapped report,
 // Tx.ClearProjections, and Store.ScanCurrent, which a rebuild pages with.
 
 // NHS numbers of the people in these rules.
@@ -58,12 +58,6 @@ func putRows(t *testing.T, st store.Store, rows ...store.Projection) {
 	transact(t, st, func(ctx context.Context, tx store.Tx) error { return tx.PutProjections(ctx, rows) })
 }
 
-// putRecord commits one PutRecord.
-func putRecord(t *testing.T, st store.Store, nhsNumber string, record []byte) {
-	t.Helper()
-	transact(t, st, func(ctx context.Context, tx store.Tx) error { return tx.PutRecord(ctx, nhsNumber, record) })
-}
-
 // projections returns the committed rows of the resources named ("Type/id"),
 // by name; absent ones are not in the map.
 func projections(t *testing.T, st store.Store, names ...string) map[string]store.Projection {
@@ -91,7 +85,8 @@ func projections(t *testing.T, st store.Store, names ...string) map[string]store
 	return out
 }
 
-// ofPerson returns the committed rows about a person.
+// ofPerson returns the committed rows about a person, as a transaction
+// reads them; outside a transaction they must read the same.
 func ofPerson(t *testing.T, st store.Store, nhsNumber string) []store.Projection {
 	t.Helper()
 	var out []store.Projection
@@ -100,16 +95,23 @@ func ofPerson(t *testing.T, st store.Store, nhsNumber string) []store.Projection
 		out, err = tx.ProjectionsOfPerson(ctx, nhsNumber)
 		return err
 	})
+	committed, err := st.ProjectionsOfPerson(context.Background(), nhsNumber)
+	if err != nil {
+		t.Fatalf("Store.ProjectionsOfPerson(%s): %v", nhsNumber, err)
+	}
+	if diff := cmp.Diff(out, committed); diff != "" {
+		t.Errorf("ProjectionsOfPerson(%s) (-in a transaction +outside):\n%s", nhsNumber, diff)
+	}
 	return out
 }
 
 // referencing returns the committed rows that reference Patient/id.
-func referencing(t *testing.T, st store.Store, id string) []store.Projection {
+func referencing(t *testing.T, st store.Store, id, person string) []store.Projection {
 	t.Helper()
 	var out []store.Projection
 	transact(t, st, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		out, err = tx.ProjectionsReferencing(ctx, id)
+		out, err = tx.ProjectionsReferencing(ctx, id, person)
 		return err
 	})
 	return out
@@ -153,26 +155,8 @@ func report(t *testing.T, st store.Store) []store.UnmappedCount {
 	return r
 }
 
-// checkRecord checks that the person's record is want, or that there is
-// none when want is nil.
-func checkRecord(t *testing.T, st store.Store, nhsNumber string, want []byte) {
-	t.Helper()
-	got, err := st.Record(context.Background(), nhsNumber)
-	if want == nil {
-		if !errors.Is(err, fhir.ErrNotFound) || fhir.KindOf(err) != fhir.NotFound {
-			t.Errorf("Record(%s) = %q, %v; want an *fhir.Error of kind NotFound", nhsNumber, got, err)
-		}
-		return
-	}
-	if err != nil {
-		t.Errorf("Record(%s): %v", nhsNumber, err)
-	} else if string(got) != string(want) {
-		t.Errorf("Record(%s) = %q, want %q", nhsNumber, got, want)
-	}
-}
-
 var projectionRules = []rule{
-	{"rows and records of several people at once agree with one person at a time", func(t *testing.T, st store.Store) {
+	{"the rows of several people at once agree with one person at a time", func(t *testing.T, st store.Store) {
 		putRows(t, st,
 			projRow("Patient", "pA", nhsA), projRow("Observation", "o1", nhsA, unmapped("unit", "", "%")),
 			projRow("Patient", "pB", nhsB), projRow("Observation", "o2", ""))
@@ -186,24 +170,6 @@ var projectionRules = []rule{
 		want := append(ofPerson(t, st, nhsB), ofPerson(t, st, nhsA)...)
 		if diff := cmp.Diff(want, both); diff != "" {
 			t.Errorf("ProjectionsOfPeople (-one at a time +together):\n%s", diff)
-		}
-		transact(t, st, func(ctx context.Context, tx store.Tx) error {
-			return tx.PutRecords(ctx, map[string][]byte{nhsA: []byte(`{"a":1}`), nhsB: []byte(`{"b":1}`)})
-		})
-		for n, want := range map[string]string{nhsA: `{"a":1}`, nhsB: `{"b":1}`} {
-			got, err := st.Record(context.Background(), n)
-			if err != nil || string(got) != want {
-				t.Errorf("Record(%s) = %s, %v; want %s", n, got, err, want)
-			}
-		}
-		transact(t, st, func(ctx context.Context, tx store.Tx) error {
-			return tx.PutRecords(ctx, map[string][]byte{nhsA: nil, nhsB: []byte(`{"b":2}`)})
-		})
-		if _, err := st.Record(context.Background(), nhsA); fhir.KindOf(err) != fhir.NotFound {
-			t.Errorf("Record(A) after removal: err = %v, want NotFound", err)
-		}
-		if got, _ := st.Record(context.Background(), nhsB); string(got) != `{"b":2}` {
-			t.Errorf("Record(B) = %s, want the replacement", got)
 		}
 	}},
 	{"projection rows are put, replaced and removed with their unmapped items", func(t *testing.T, st store.Store) {
@@ -279,6 +245,7 @@ var projectionRules = []rule{
 			projRow("Observation", "nobody", ""),
 			ref(projRow("Observation", "a", nhsA), "p1"),
 			ref(projRow("Observation", "prefix", nhsA[:9]), "p"),
+			ref(projRow("Observation", "elsewhere", nhsB), "p1"), // about B by an identifier in the reference
 		)
 		for _, tc := range []struct {
 			what string
@@ -286,20 +253,22 @@ var projectionRules = []rule{
 			want []string
 		}{
 			{"ProjectionsOfPerson(A)", ofPerson(t, st, nhsA), []string{"Condition/z", "Observation/B", "Observation/a", "Observation/a-1", "Patient/p1"}},
-			{"ProjectionsOfPerson(B)", ofPerson(t, st, nhsB), []string{"Observation/other"}},
+			{"ProjectionsOfPerson(B)", ofPerson(t, st, nhsB), []string{"Observation/elsewhere", "Observation/other"}},
 			{"ProjectionsOfPerson of a person without rows", ofPerson(t, st, "9999999999"), nil},
 			{`ProjectionsOfPerson("")`, ofPerson(t, st, ""), nil},
-			{"ProjectionsReferencing(p1)", referencing(t, st, "p1"), []string{"Condition/z", "Observation/B", "Observation/a", "Observation/a-1", "Observation/unknown"}},
-			{"ProjectionsReferencing(p2)", referencing(t, st, "p2"), []string{"Observation/other"}},
-			{"ProjectionsReferencing(p1x)", referencing(t, st, "p1x"), nil},
-			{`ProjectionsReferencing("")`, referencing(t, st, ""), nil},
+			{"ProjectionsReferencing(p1, A)", referencing(t, st, "p1", nhsA), []string{"Condition/z", "Observation/B", "Observation/a", "Observation/a-1", "Observation/unknown"}},
+			{"ProjectionsReferencing(p1, B)", referencing(t, st, "p1", nhsB), []string{"Observation/elsewhere", "Observation/unknown"}},
+			{`ProjectionsReferencing(p1, "")`, referencing(t, st, "p1", ""), []string{"Observation/unknown"}},
+			{"ProjectionsReferencing(p2, B)", referencing(t, st, "p2", nhsB), []string{"Observation/other"}},
+			{"ProjectionsReferencing(p1x, A)", referencing(t, st, "p1x", nhsA), nil},
+			{`ProjectionsReferencing("", A)`, referencing(t, st, "", nhsA), nil},
 		} {
 			if got := names(tc.got); !cmp.Equal(got, tc.want, cmpopts.EquateEmpty()) {
 				t.Errorf("%s = %v, want %v", tc.what, got, tc.want)
 			}
 		}
-		if diff := cmp.Diff([]store.Projection{other}, ofPerson(t, st, nhsB), rowOpts); diff != "" {
-			t.Errorf("ProjectionsOfPerson(B) (-want +got):\n%s", diff)
+		if diff := cmp.Diff(byName(other), projections(t, st, "Observation/other"), rowOpts); diff != "" {
+			t.Errorf("Observation/other (-want +got):\n%s", diff)
 		}
 
 		// A row that moves to another person and patient moves in the lists.
@@ -307,11 +276,11 @@ var projectionRules = []rule{
 		if got, want := names(ofPerson(t, st, nhsA)), []string{"Condition/z", "Observation/a", "Observation/a-1", "Patient/p1"}; !cmp.Equal(got, want) {
 			t.Errorf("ProjectionsOfPerson(A) after the move = %v, want %v", got, want)
 		}
-		if got, want := names(ofPerson(t, st, nhsB)), []string{"Observation/B", "Observation/other"}; !cmp.Equal(got, want) {
+		if got, want := names(ofPerson(t, st, nhsB)), []string{"Observation/B", "Observation/elsewhere", "Observation/other"}; !cmp.Equal(got, want) {
 			t.Errorf("ProjectionsOfPerson(B) after the move = %v, want %v", got, want)
 		}
-		if got, want := names(referencing(t, st, "p2")), []string{"Observation/B", "Observation/other"}; !cmp.Equal(got, want) {
-			t.Errorf("ProjectionsReferencing(p2) after the move = %v, want %v", got, want)
+		if got, want := names(referencing(t, st, "p2", nhsB)), []string{"Observation/B", "Observation/other"}; !cmp.Equal(got, want) {
+			t.Errorf("ProjectionsReferencing(p2, B) after the move = %v, want %v", got, want)
 		}
 	}},
 	{"one put of many rows stores them all, and replaces them all", func(t *testing.T, st store.Store) {
@@ -402,32 +371,12 @@ var projectionRules = []rule{
 			t.Errorf("o1 (-want +got):\n%s", diff)
 		}
 	}},
-	{"a record reads back as written, is replaced, and is not found once removed", func(t *testing.T, st store.Store) {
-		checkRecord(t, st, nhsA, nil)
-		recA, recB := []byte("{\"nhsNumber\": \"9434765919\",\n \"evidence\":[]}"), []byte(`{"nhsNumber":"9000000009"}`)
-		putRecord(t, st, nhsA, recA)
-		putRecord(t, st, nhsB, recB)
-		checkRecord(t, st, nhsA, recA)
-		checkRecord(t, st, nhsB, recB)
-		recA2 := []byte(`{"nhsNumber":"9434765919","evidence":[{"code":"bmi"}]}`)
-		putRecord(t, st, nhsA, recA2)
-		checkRecord(t, st, nhsA, recA2)
-		putRecord(t, st, nhsA, nil)
-		checkRecord(t, st, nhsA, nil)
-		checkRecord(t, st, nhsB, recB)
-		putRecord(t, st, "9999999999", nil) // removing a record that is not there
-		checkRecord(t, st, "9999999999", nil)
-	}},
 	{"a transaction's projection reads see its own writes, and nobody else sees them before commit", func(t *testing.T, st store.Store) {
 		p1 := projRow("Patient", "p1", nhsA)
 		o1 := projRow("Observation", "o1", nhsA, unmapped("code", loinc, "x"))
 		o1.PatientRef = "p1"
-		rec := []byte(`{"nhsNumber":"9434765919"}`)
 		transact(t, st, func(ctx context.Context, tx store.Tx) error {
 			if err := tx.PutProjections(ctx, []store.Projection{p1, o1}); err != nil {
-				return err
-			}
-			if err := tx.PutRecord(ctx, nhsA, rec); err != nil {
 				return err
 			}
 			got, ok, err := tx.Projection(ctx, "Observation", "o1")
@@ -444,7 +393,7 @@ var projectionRules = []rule{
 			if got := names(mine); !cmp.Equal(got, []string{"Observation/o1", "Patient/p1"}) {
 				t.Errorf("Tx.ProjectionsOfPerson = %v, want [Observation/o1 Patient/p1]", got)
 			}
-			refs, err := tx.ProjectionsReferencing(ctx, "p1")
+			refs, err := tx.ProjectionsReferencing(ctx, "p1", nhsA)
 			if err != nil {
 				return err
 			}
@@ -453,8 +402,8 @@ var projectionRules = []rule{
 			}
 
 			// Outside the transaction, nothing has happened yet.
-			if got, err := st.Record(ctx, nhsA); !errors.Is(err, fhir.ErrNotFound) {
-				t.Errorf("Store.Record before commit = %q, %v; want fhir.NotFound", got, err)
+			if got, err := st.ProjectionsOfPerson(ctx, nhsA); err != nil || len(got) != 0 {
+				t.Errorf("Store.ProjectionsOfPerson before commit = %v, %v; want nothing", names(got), err)
 			}
 			if r, err := st.UnmappedReport(ctx); err != nil || len(r) != 0 {
 				t.Errorf("Store.UnmappedReport before commit = %+v, %v; want nothing", r, err)
@@ -469,7 +418,9 @@ var projectionRules = []rule{
 			}
 			return nil
 		})
-		checkRecord(t, st, nhsA, rec)
+		if got := names(ofPerson(t, st, nhsA)); !cmp.Equal(got, []string{"Observation/o1"}) {
+			t.Errorf("ProjectionsOfPerson(A) after commit = %v, want [Observation/o1]", got)
+		}
 		if diff := cmp.Diff(byName(o1), projections(t, st, "Observation/o1", "Patient/p1"), rowOpts); diff != "" {
 			t.Errorf("after commit (-want +got):\n%s", diff)
 		}
@@ -477,33 +428,51 @@ var projectionRules = []rule{
 			t.Errorf("UnmappedReport after commit = %+v, want x once", r)
 		}
 	}},
-	{"an error from fn leaves no projection row, unmapped item or record behind", func(t *testing.T, st store.Store) {
+	{"a resource created in a transaction has its row put, replaced and removed in it", func(t *testing.T, st store.Store) {
+		f := newFixture(t, st)
+		at := f.tick()
+		o2 := projRow("Observation", "o2", nhsA, unmapped("code", loinc, "second"))
+		transact(t, st, func(ctx context.Context, tx store.Tx) error {
+			err := tx.Put(ctx, []store.Write{newWrite("Observation", "o1", 1, at, nil), newWrite("Observation", "o2", 1, at, nil)})
+			if err != nil {
+				return err
+			}
+			for _, rows := range [][]store.Projection{
+				{projRow("Observation", "o1", nhsA, unmapped("code", loinc, "first")), projRow("Observation", "o2", nhsB)},
+				{noRow("Observation", "o1"), o2},
+			} {
+				if err := tx.PutProjections(ctx, rows); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if diff := cmp.Diff(byName(o2), projections(t, st, "Observation/o1", "Observation/o2"), rowOpts); diff != "" {
+			t.Errorf("rows (-want +got):\n%s", diff)
+		}
+		want := []store.UnmappedCount{{Profile: "gp", What: "code", System: loinc, Code: "second", Count: 1}}
+		if diff := cmp.Diff(want, report(t, st)); diff != "" {
+			t.Errorf("UnmappedReport (-want +got):\n%s", diff)
+		}
+		if got := names(ofPerson(t, st, nhsB)); len(got) != 0 {
+			t.Errorf("ProjectionsOfPerson(B) = %v, want nothing", got)
+		}
+	}},
+	{"an error from fn leaves no projection row or unmapped item behind", func(t *testing.T, st store.Store) {
 		o1 := projRow("Observation", "o1", nhsA, unmapped("code", loinc, "x"))
-		recA := []byte(`{"nhsNumber":"9434765919"}`)
 		putRows(t, st, o1)
-		putRecord(t, st, nhsA, recA)
 		boom := errors.New("boom")
 		for _, tc := range []struct {
 			name string
 			fn   func(ctx context.Context, tx store.Tx) error
 		}{
-			{"replacing and adding rows and records", func(ctx context.Context, tx store.Tx) error {
+			{"replacing and adding rows", func(ctx context.Context, tx store.Tx) error {
 				o1v2 := projRow("Observation", "o1", nhsB, unmapped("code", loinc, "y"))
 				o1v2.VersionID = 2
-				err := tx.PutProjections(ctx, []store.Projection{o1v2, projRow("Observation", "o2", nhsB, unmapped("unit", "", "mg"))})
-				if err != nil {
-					return err
-				}
-				if err := tx.PutRecord(ctx, nhsB, []byte(`{}`)); err != nil {
-					return err
-				}
-				return tx.PutRecord(ctx, nhsA, []byte(`{"changed":true}`))
+				return tx.PutProjections(ctx, []store.Projection{o1v2, projRow("Observation", "o2", nhsB, unmapped("unit", "", "mg"))})
 			}},
-			{"removing rows and records", func(ctx context.Context, tx store.Tx) error {
-				if err := tx.PutProjections(ctx, []store.Projection{noRow("Observation", "o1")}); err != nil {
-					return err
-				}
-				return tx.PutRecord(ctx, nhsA, nil)
+			{"removing rows", func(ctx context.Context, tx store.Tx) error {
+				return tx.PutProjections(ctx, []store.Projection{noRow("Observation", "o1")})
 			}},
 			{"clearing the projection", func(ctx context.Context, tx store.Tx) error { return tx.ClearProjections(ctx) }},
 		} {
@@ -532,8 +501,9 @@ var projectionRules = []rule{
 				if diff := cmp.Diff(want, report(t, st)); diff != "" {
 					t.Errorf("UnmappedReport (-want +got):\n%s", diff)
 				}
-				checkRecord(t, st, nhsA, recA)
-				checkRecord(t, st, nhsB, nil)
+				if got := names(ofPerson(t, st, nhsA)); !cmp.Equal(got, []string{"Observation/o1"}) {
+					t.Errorf("ProjectionsOfPerson(A) = %v, want [Observation/o1]", got)
+				}
 			})
 		}
 	}},
@@ -544,29 +514,29 @@ var projectionRules = []rule{
 				return err
 			}
 			putErr = tx.PutProjections(ctx, []store.Projection{projRow("Observation", "", nhsA)}) // no id
-			laterErr = tx.PutRecord(ctx, nhsA, []byte(`{}`))
+			laterErr = tx.PutProjections(ctx, []store.Projection{projRow("Observation", "later", nhsA)})
 			return nil // as if fn did not look
 		})
 		if _, ok := errors.AsType[*fhir.Error](putErr); !ok {
 			t.Errorf("PutProjections of a row without an id: err = %v (%T), want an *fhir.Error", putErr, putErr)
 		}
 		if laterErr == nil {
-			t.Error("PutRecord after a failed PutProjections returned nil, want the failure")
+			t.Error("a write after a failed PutProjections returned nil, want the failure")
 		}
 		if err == nil {
 			t.Error("Transact committed after a failed PutProjections")
 		}
-		if got := projections(t, st, "Observation/ok"); len(got) != 0 {
+		if got := projections(t, st, "Observation/ok", "Observation/later"); len(got) != 0 {
 			t.Errorf("rows %v were committed, want none", got)
 		}
-		checkRecord(t, st, nhsA, nil)
+		if got := names(ofPerson(t, st, nhsA)); len(got) != 0 {
+			t.Errorf("ProjectionsOfPerson(A) = %v, want nothing", got)
+		}
 	}},
-	{"clearing the projection removes every row, unmapped item and record, and no resource", func(t *testing.T, st store.Store) {
+	{"clearing the projection removes every row and unmapped item, and no resource", func(t *testing.T, st store.Store) {
 		f := newFixture(t, st)
 		r := f.create("Patient", "p1", nil)
 		putRows(t, st, projRow("Patient", "p1", nhsA), projRow("Observation", "o1", nhsB, unmapped("code", loinc, "x")))
-		putRecord(t, st, nhsA, []byte(`{"a":1}`))
-		putRecord(t, st, nhsB, []byte(`{"b":1}`))
 		transact(t, st, func(ctx context.Context, tx store.Tx) error { return tx.ClearProjections(ctx) })
 		if got := projections(t, st, "Patient/p1", "Observation/o1"); len(got) != 0 {
 			t.Errorf("rows %v left after ClearProjections", got)
@@ -577,8 +547,9 @@ var projectionRules = []rule{
 		if rep := report(t, st); len(rep) != 0 {
 			t.Errorf("UnmappedReport = %+v after ClearProjections", rep)
 		}
-		checkRecord(t, st, nhsA, nil)
-		checkRecord(t, st, nhsB, nil)
+		if got := names(ofPerson(t, st, nhsB)); len(got) != 0 {
+			t.Errorf("ProjectionsOfPerson(B) = %v after ClearProjections", got)
+		}
 		if got := f.read("Patient", "p1"); got.VersionID != r.VersionID {
 			t.Errorf("Patient/p1 at version %d after ClearProjections, want %d", got.VersionID, r.VersionID)
 		}
@@ -601,10 +572,7 @@ var projectionRules = []rule{
 				if i%2 == 1 {
 					rows[0], rows[1] = rows[1], rows[0]
 				}
-				if err := tx.PutProjections(ctx, rows); err != nil {
-					return err
-				}
-				return tx.PutRecord(ctx, nhsB, fmt.Appendf(nil, `{"writer":%d}`, i))
+				return tx.PutProjections(ctx, rows)
 			})
 		})
 		for i, err := range errs {
@@ -631,11 +599,6 @@ var projectionRules = []rule{
 		}
 		if rep := report(t, st); len(rep) != 3 {
 			t.Errorf("UnmappedReport = %+v, want 3 lines: the items of one writer per row", rep)
-		}
-		rec, err := st.Record(context.Background(), nhsB)
-		var writer int
-		if _, serr := fmt.Sscanf(string(rec), `{"writer":%d}`, &writer); err != nil || serr != nil || string(rec) != fmt.Sprintf(`{"writer":%d}`, writer) {
-			t.Errorf("Record(B) = %q, %v; want one writer's record", rec, err)
 		}
 		if ps := ofPerson(t, st, nhsA); len(ps) != 1 {
 			t.Errorf("ProjectionsOfPerson(A) = %v, want [Observation/o1]", names(ps))

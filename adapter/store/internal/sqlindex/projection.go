@@ -38,3 +38,28 @@ func AppendProjection(out []store.Projection, r *ProjectionRow) []store.Projecti
 	}
 	return out
 }
+
+// Fresh names the resources a transaction created that have had no
+// projection row put yet: PutProjections need not look for their old rows,
+// as there cannot be any (a concurrent creation of the same resource fails
+// on the resources table's key).
+type Fresh map[[2]string]bool
+
+// Mark records that the transaction created typ/id.
+func (f *Fresh) Mark(typ, id string) {
+	if *f == nil {
+		*f = Fresh{}
+	}
+	(*f)[[2]string{typ, id}] = true
+}
+
+// Take reports whether typ/id is fresh, and forgets it: once its row is put
+// it may have one.
+func (f Fresh) Take(typ, id string) bool {
+	key := [2]string{typ, id}
+	if f[key] {
+		delete(f, key)
+		return true
+	}
+	return false
+}
