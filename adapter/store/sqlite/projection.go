@@ -171,15 +171,8 @@ func queryProjections(ctx context.Context, stmt *sql.Stmt, op string, args ...an
 		return nil, translate(ctx, err, op)
 	}
 	defer rows.Close()
-	var out []store.Projection
-	for rows.Next() {
-		var r sqlindex.ProjectionRow
-		if err := rows.Scan(r.Dest()...); err != nil {
-			return nil, translate(ctx, err, op)
-		}
-		out = sqlindex.AppendProjection(out, &r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlindex.ScanProjections(rows)
+	if err != nil {
 		return nil, translate(ctx, err, op)
 	}
 	return out, nil

@@ -63,3 +63,26 @@ func (f Fresh) Take(typ, id string) bool {
 	}
 	return false
 }
+
+// ResultRows is what both engines' query results offer: database/sql's *sql.Rows
+// and pgx's Rows.
+type ResultRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanProjections reads the result of a projection select into projection
+// rows with their unmapped items. Errors come back as the driver gave them,
+// for the engine to translate.
+func ScanProjections(rows ResultRows) ([]store.Projection, error) {
+	var out []store.Projection
+	for rows.Next() {
+		var r ProjectionRow
+		if err := rows.Scan(r.Dest()...); err != nil {
+			return nil, err
+		}
+		out = AppendProjection(out, &r)
+	}
+	return out, rows.Err()
+}
