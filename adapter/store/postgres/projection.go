@@ -278,15 +278,8 @@ func (s *Store) UnmappedReport(ctx context.Context) ([]store.UnmappedCount, erro
 		return nil, translate(ctx, err, "unmapped report")
 	}
 	defer rows.Close()
-	var out []store.UnmappedCount
-	for rows.Next() {
-		var c store.UnmappedCount
-		if err := rows.Scan(&c.Profile, &c.What, &c.System, &c.Code, &c.Count); err != nil {
-			return nil, translate(ctx, err, "unmapped report")
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlindex.ScanUnmappedReport(rows)
+	if err != nil {
 		return nil, translate(ctx, err, "unmapped report")
 	}
 	return out, nil

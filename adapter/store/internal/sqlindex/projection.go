@@ -86,3 +86,18 @@ func ScanProjections(rows ResultRows) ([]store.Projection, error) {
 	}
 	return out, rows.Err()
 }
+
+// ScanUnmappedReport reads the result of an engine's unmapped report query
+// (profile, what, system, code, count). Errors come back as the driver gave
+// them, for the engine to translate.
+func ScanUnmappedReport(rows ResultRows) ([]store.UnmappedCount, error) {
+	var out []store.UnmappedCount
+	for rows.Next() {
+		var c store.UnmappedCount
+		if err := rows.Scan(&c.Profile, &c.What, &c.System, &c.Code, &c.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
