@@ -74,6 +74,7 @@ func (e *evaluation) run() Verdict {
 		Versions: Versions{CodeSets: e.cfg.CodeSetsVersion, Rules: e.r.Version},
 	}
 	v.Eligibility = e.eligibility()
+	v.Practice, v.Trusts = e.rec.Person.GPPractice, e.trusts()
 	e.collect()
 	v.Responsible = e.responsibility()
 	lowRiskLipids := e.cfg.Mode == QOF && !e.lipidHighRisk()
@@ -135,6 +136,35 @@ func (e *evaluation) eligibility() Eligibility {
 		el.Eligible = true
 	}
 	return el
+}
+
+// trusts returns the trusts caring for the person at asOf: those with an
+// episode open at asOf and those that recorded an SMI diagnosis or
+// remission on or before it, sorted.
+func (e *evaluation) trusts() []string {
+	var out []string
+	for _, ep := range e.rec.Episodes {
+		if ep.Trust != "" && e.open(ep) {
+			out = append(out, ep.Trust)
+		}
+	}
+	for _, r := range e.rec.Register {
+		if d, ok := clinicalDate(r.Date, e.cfg.Location); ok && !d.After(e.asOf) && r.Side == sharedcare.Secondary && r.Org != "" {
+			out = append(out, r.Org)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// open reports whether an episode is open at asOf.
+func (e *evaluation) open(ep sharedcare.Episode) bool {
+	start, ok := clinicalDate(ep.Start, e.cfg.Location)
+	if !ok || start.After(e.asOf) {
+		return false
+	}
+	end, ok := clinicalDate(ep.End, e.cfg.Location)
+	return !ok || end.After(e.asOf)
 }
 
 // oldEnough reports whether the person has reached MinAge at asOf; a person
@@ -329,14 +359,9 @@ func (e *evaluation) responsibility() Responsibility {
 	yearAgo := e.asOf.AddMonths(-12)
 	var open []sharedcare.Episode
 	for _, ep := range e.rec.Episodes {
-		start, ok := clinicalDate(ep.Start, e.cfg.Location)
-		if !ok || start.After(e.asOf) {
-			continue
+		if e.open(ep) {
+			open = append(open, ep)
 		}
-		if end, ok := clinicalDate(ep.End, e.cfg.Location); ok && !end.After(e.asOf) {
-			continue
-		}
-		open = append(open, ep)
 	}
 	trust := func(ep sharedcare.Episode, reason string) Responsibility {
 		return Responsibility{Org: ep.Trust, Side: sharedcare.Secondary, Reason: reason}

@@ -310,15 +310,17 @@ func TestResponsibility(t *testing.T) {
 		episodes  []sharedcare.Episode
 		org       string
 		uncertain bool
+		trusts    []string // caring at the reference date
 	}{
-		{"no episode data", nil, "A12345", true},
-		{"inpatient", []sharedcare.Episode{{Trust: "RX1", Start: "2010-01-01", Stabilised: true, Inpatient: true}}, "RX1", false},
-		{"open episode started 12 months less a day ago", []sharedcare.Episode{{Trust: "RX1", Start: "2025-06-16", Stabilised: true}}, "RX1", false},
-		{"open episode started 12 months ago, stabilised", []sharedcare.Episode{{Trust: "RX1", Start: "2025-06-15", Stabilised: true}}, "A12345", false},
-		{"open episode of years, not stabilised", []sharedcare.Episode{{Trust: "RX1", Start: "2020-01-01"}}, "RX1", false},
-		{"discharged", []sharedcare.Episode{{Trust: "RX1", Start: "2025-01-01", End: "2026-06-15"}}, "A12345", false},
-		{"discharge after the reference date", []sharedcare.Episode{{Trust: "RX1", Start: "2025-01-01", End: "2026-06-16"}}, "RX1", false},
-		{"episode starting after the reference date", []sharedcare.Episode{{Trust: "RX1", Start: "2026-06-16"}}, "A12345", false},
+		{"no episode data", nil, "A12345", true, nil},
+		{"inpatient", []sharedcare.Episode{{Trust: "RX1", Start: "2010-01-01", Stabilised: true, Inpatient: true}}, "RX1", false, []string{"RX1"}},
+		{"open episode started 12 months less a day ago", []sharedcare.Episode{{Trust: "RX1", Start: "2025-06-16", Stabilised: true}}, "RX1", false, []string{"RX1"}},
+		{"open episode started 12 months ago, stabilised", []sharedcare.Episode{{Trust: "RX1", Start: "2025-06-15", Stabilised: true}}, "A12345", false, []string{"RX1"}},
+		{"open episode of years, not stabilised", []sharedcare.Episode{{Trust: "RX1", Start: "2020-01-01"}}, "RX1", false, []string{"RX1"}},
+		{"discharged", []sharedcare.Episode{{Trust: "RX1", Start: "2025-01-01", End: "2026-06-15"}}, "A12345", false, nil},
+		{"discharge after the reference date", []sharedcare.Episode{{Trust: "RX1", Start: "2025-01-01", End: "2026-06-16"}}, "RX1", false, []string{"RX1"}},
+		{"episode starting after the reference date", []sharedcare.Episode{{Trust: "RX1", Start: "2026-06-16"}}, "A12345", false, nil},
+		{"two trusts", []sharedcare.Episode{{Trust: "RX2", Start: "2020-01-01", Stabilised: true}, {Trust: "RX1", Start: "2021-01-01", Stabilised: true}}, "A12345", false, []string{"RX1", "RX2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := person()
@@ -326,6 +328,9 @@ func TestResponsibility(t *testing.T) {
 			v := evaluate(t, rec, "2026-06-15", config(t, healthcheck.Rolling))
 			if v.Responsible.Org != tc.org || v.Responsible.Uncertain != tc.uncertain {
 				t.Errorf("responsible = %+v, want %s (uncertain %v)", v.Responsible, tc.org, tc.uncertain)
+			}
+			if !slices.Equal(v.Trusts, tc.trusts) || v.Practice != "A12345" {
+				t.Errorf("practice %s, trusts %v; want A12345, %v", v.Practice, v.Trusts, tc.trusts)
 			}
 			for _, task := range v.Tasks {
 				if task.Kind == healthcheck.MissingComponent && task.Owner != tc.org {

@@ -39,8 +39,14 @@ const (
 
 // Verdict is the health check of one person at one reference date.
 type Verdict struct {
-	NHSNumber   string             `json:"nhsNumber"`
-	AsOf        Date               `json:"asOf"`
+	NHSNumber string `json:"nhsNumber"`
+	AsOf      Date   `json:"asOf"`
+	// Practice is the registered GP practice (ODS code); Trusts the mental
+	// health trusts caring for the person at the reference date: those with
+	// an open episode, and those that recorded an SMI diagnosis. Reports
+	// count the person under each.
+	Practice    string             `json:"practice,omitempty"`
+	Trusts      []string           `json:"trusts,omitempty"`
 	Mode        Mode               `json:"mode"`
 	Versions    Versions           `json:"versions"`
 	Eligibility Eligibility        `json:"eligibility"`
