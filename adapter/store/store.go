@@ -122,6 +122,12 @@ type Store interface {
 	// UnmappedReport counts the unmapped items of current resources, grouped
 	// by profile, kind, system and code, most frequent first.
 	UnmappedReport(ctx context.Context) ([]UnmappedCount, error)
+	// People returns, in ascending order, up to limit NHS numbers greater
+	// than after that have projection rows or health check Tasks: the people
+	// a full reconciliation visits.
+	People(ctx context.Context, after string, limit int) ([]string, error)
+	// CheckTasks is Tx.CheckTasks on the committed state.
+	CheckTasks(ctx context.Context, nhsNumbers []string) ([]CheckTask, error)
 	// ScanCurrent returns up to limit current, undeleted resources with a key
 	// greater than afterKey, in key order, for rebuilding projections.
 	ScanCurrent(ctx context.Context, afterKey int64, limit int) ([]Resource, error)
@@ -172,6 +178,25 @@ type Tx interface {
 	// ClearProjections removes every projection row and unmapped item,
 	// before a rebuild.
 	ClearProjections(ctx context.Context) error
+
+	// CheckTasks returns the health check Tasks raised for the people, in
+	// (Person, Key) order.
+	CheckTasks(ctx context.Context, nhsNumbers []string) ([]CheckTask, error)
+	// PutCheckTasks inserts the Tasks, or replaces those whose Key is
+	// known.
+	PutCheckTasks(ctx context.Context, tasks []CheckTask) error
+}
+
+// CheckTask links a Task the gateway raised for the annual health check to
+// its idempotency key, so that reconciliation never raises a second Task for
+// one key.
+type CheckTask struct {
+	Key    string // the idempotency key (healthcheck.Task.Key)
+	Person string // the NHS number the Task is about
+	TaskID string // the stored Task's id
+	// Open says the gateway has not closed the Task. Its owner may have
+	// since: the stored Task has the truth.
+	Open bool
 }
 
 // Projection is one resource's row in the shared-care projection: what its

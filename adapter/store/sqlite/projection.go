@@ -248,17 +248,3 @@ func (s *Store) ScanCurrent(ctx context.Context, afterKey int64, limit int) ([]s
 	}
 	return out, nil
 }
-
-// ProjectionsOfPeople returns the projection rows of several people, in
-// (Person, Type, ID) order.
-func (t *tx) ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]store.Projection, error) {
-	var out []store.Projection
-	for _, n := range slices.Compact(slices.Sorted(slices.Values(nhsNumbers))) {
-		rows, err := t.ProjectionsOfPerson(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rows...)
-	}
-	return out, nil
-}

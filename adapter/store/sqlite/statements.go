@@ -18,8 +18,12 @@ type statements struct {
 	deleteProjections, deleteUnmapped                           *sql.Stmt
 	txProjection, txPersonProjections, txReferencingProjections *sql.Stmt
 	insertProjections, insertUnmapped                           *bulkInsert
+	txPeopleProjections                                         *sql.Stmt
+	// writer: the health check Tasks
+	txCheckTasks, putCheckTasks *sql.Stmt
 	// readers
 	read, vread, personProjections, scanCurrent *sql.Stmt
+	people, taskPeople, checkTasks              *sql.Stmt
 }
 
 // A table and the columns a bulkInsert fills.
@@ -134,6 +138,12 @@ func prepare(ctx context.Context, writer, reader *sql.DB) (_ *statements, err er
 	prep(writer, &st.txReferencingProjections, referencingProjectionsSQL)
 	bulk(&st.insertProjections, projectionTable)
 	bulk(&st.insertUnmapped, unmappedTable)
+	prep(writer, &st.txPeopleProjections, peopleProjectionsSQL)
+	prep(writer, &st.txCheckTasks, checkTasksSQL)
+	prep(writer, &st.putCheckTasks, putCheckTasksSQL)
+	prep(reader, &st.people, peopleSQL)
+	prep(reader, &st.taskPeople, taskPeopleSQL)
+	prep(reader, &st.checkTasks, checkTasksSQL)
 	prep(reader, &st.read, readSQL)
 	prep(reader, &st.vread, vreadSQL)
 	prep(reader, &st.personProjections, personProjectionsSQL)
@@ -149,7 +159,9 @@ func (st *statements) close() {
 		st.sequences, st.updateResource, st.current, st.txRead,
 		st.deleteProjections, st.deleteUnmapped,
 		st.txProjection, st.txPersonProjections, st.txReferencingProjections,
+		st.txPeopleProjections, st.txCheckTasks, st.putCheckTasks,
 		st.read, st.vread, st.personProjections, st.scanCurrent,
+		st.people, st.taskPeople, st.checkTasks,
 	} {
 		if s != nil {
 			s.Close()

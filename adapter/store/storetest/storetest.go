@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"history", historyRules},
 		{"concurrency", concurrencyRules},
 		{"shared-care projection", projectionRules},
+		{"health check tasks", checkTaskRules},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
