@@ -19,7 +19,9 @@ var checkTaskRules = []rule{
 		a1 := store.CheckTask{Key: "missing|" + nhsA + "|bmi", Person: nhsA, TaskID: "t1", Open: true}
 		a2 := store.CheckTask{Key: "missing|" + nhsA + "|alcohol", Person: nhsA, TaskID: "t2", Open: true}
 		b1 := store.CheckTask{Key: "missing|" + nhsB + "|bmi", Person: nhsB, TaskID: "t3", Open: false}
-		transact(t, st, func(ctx context.Context, tx store.Tx) error { return tx.PutCheckTasks(ctx, []store.CheckTask{a1, b1, a2}) })
+		transact(t, st, func(ctx context.Context, tx store.Tx) error {
+			return tx.PutCheckTasks(ctx, []store.CheckTask{a1, b1, a2})
+		})
 		// nhsB sorts before nhsA; keys in order within a person.
 		want := []store.CheckTask{b1, a2, a1}
 		got, err := st.CheckTasks(context.Background(), []string{nhsA, "", nhsB, nhsA})
