@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/carebridge/carebridge/adapter/healthcheck"
 	"github.com/carebridge/carebridge/adapter/store"
 	"github.com/carebridge/carebridge/fhir"
 	"github.com/carebridge/carebridge/mappings"
@@ -36,6 +37,11 @@ type Config struct {
 	// write also updates the shared-care projection in its transaction;
 	// without it (nil) nothing is projected.
 	Mappings *mappings.Registry
+	// HealthCheck configures the annual health check. With it (and
+	// Mappings), every write also reconciles the health check Tasks of
+	// the people it touched, at today's date, in its transaction; without
+	// it (nil) no Tasks are raised.
+	HealthCheck *healthcheck.Config
 }
 
 // Gateway runs CareBridge's FHIR interactions against a store.
@@ -45,7 +51,8 @@ type Gateway struct {
 	now   func() time.Time
 	newID func() string
 	count struct{ def, max int }
-	proj  *projector // nil: no shared-care projection
+	proj  *projector          // nil: no shared-care projection
+	check *healthcheck.Config // nil: no health check
 }
 
 // New returns a Gateway over st.
@@ -62,6 +69,10 @@ func New(st store.Store, cfg Config) *Gateway {
 	}
 	if cfg.Mappings != nil {
 		g.proj = &projector{reg: cfg.Mappings}
+		if cfg.HealthCheck != nil {
+			hc := *cfg.HealthCheck
+			g.check = &hc
+		}
 	}
 	g.count.def, g.count.max = cfg.DefaultCount, cfg.MaxCount
 	if g.count.def <= 0 {

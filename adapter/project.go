@@ -48,8 +48,12 @@ func projectionOrder(t string) int {
 }
 
 // project updates the projection for items and returns, per "Type/id", the
-// warnings about what the profile could not map.
-func (p *projector) project(ctx context.Context, tx store.Tx, items []projectItem) (map[string][]fhir.Issue, error) {
+// warnings about what the profile could not map, and the people whose facts
+// changed: those its new rows are about, those whose Patients changed, and
+// those deleted resources were about. (An update that moves a resource
+// from one person to another is seen from the new person only: reading
+// every old row would cost every write a query.)
+func (p *projector) project(ctx context.Context, tx store.Tx, items []projectItem) (map[string][]fhir.Issue, []string, error) {
 	items = slices.Clone(items)
 	slices.SortStableFunc(items, func(a, b projectItem) int { return cmp.Compare(projectionOrder(a.Type), projectionOrder(b.Type)) })
 	warnings := map[string][]fhir.Issue{}
@@ -60,21 +64,32 @@ func (p *projector) project(ctx context.Context, tx store.Tx, items []projectIte
 	// reading rows this projection has not stored yet: every row goes in
 	// one PutProjections at the end.
 	var patients []patientChange
+	var people []string
 	rows := make([]store.Projection, 0, len(items))
 	for _, it := range items {
 		row := store.Projection{Type: it.Type, ID: it.ID, VersionID: it.VersionID}
+		if it.Deleted && !it.New {
+			old, found, err := tx.Projection(ctx, it.Type, it.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			if found && old.Person != "" {
+				people = append(people, old.Person)
+			}
+		}
 		if !it.Deleted && it.Res != nil {
-			m, ok := p.reg.ForSource(get(*it.Res, "meta").Str("source"))
-			if ok {
+			source := get(*it.Res, "meta").Str("source")
+			m, ok := p.reg.ForSource(source)
+			if ok && source != TaskSource {
 				facts, err := m.Map(ctx, sharedcare.SourceRef{Type: it.Type, ID: it.ID, VersionID: it.VersionID}, *it.Res, res)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				if w := unmappedIssues(facts.Unmapped); len(w) > 0 {
 					warnings[it.Type+"/"+it.ID] = w
 				}
 				if row, err = encodeFacts(row, m.Profile().ID, facts); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 		}
@@ -85,9 +100,10 @@ func (p *projector) project(ctx context.Context, tx store.Tx, items []projectIte
 				// NHS number it had.
 				old, _, err := tx.Projection(ctx, "Patient", it.ID)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				patients = append(patients, patientChange{it.ID, old.Person})
+				people = append(people, old.Person)
 			}
 			res.patients[it.ID] = row.Person
 		case "Organization":
@@ -105,7 +121,7 @@ func (p *projector) project(ctx context.Context, tx store.Tx, items []projectIte
 	for _, pc := range patients {
 		deps, err := tx.ProjectionsReferencing(ctx, pc.id, pc.oldPerson)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, d := range deps {
 			if written[d.Type+"/"+d.ID] {
@@ -113,15 +129,18 @@ func (p *projector) project(ctx context.Context, tx store.Tx, items []projectIte
 			}
 			row, err := p.remap(ctx, tx, d, res)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			rows = append(rows, row)
 		}
 	}
 	if err := tx.PutProjections(ctx, rows); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return warnings, nil
+	for _, r := range rows {
+		people = append(people, r.Person)
+	}
+	return warnings, people, nil
 }
 
 // patientChange is a Patient written again, and the NHS number it had.

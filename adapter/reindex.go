@@ -58,7 +58,7 @@ func (g *Gateway) Reindex(ctx context.Context, batch int, progress func(done int
 				continue
 			}
 			err = g.store.Transact(ctx, func(ctx context.Context, tx store.Tx) error {
-				_, err := g.proj.project(ctx, tx, items)
+				_, _, err := g.proj.project(ctx, tx, items)
 				return err
 			})
 			if err != nil {

@@ -205,8 +205,14 @@ func (g *Gateway) execute(ctx context.Context, tx store.Tx, entries []fhir.Entry
 		if err := tx.Put(ctx, writes); err != nil {
 			return nil, err
 		}
-		if err := g.projectWrites(ctx, tx, ws, writes); err != nil {
+		people, err := g.projectWrites(ctx, tx, ws, writes)
+		if err != nil {
 			return nil, err
+		}
+		if g.check != nil {
+			if _, err := g.reconcile(ctx, tx, people, g.today()); err != nil {
+				return nil, fmt.Errorf("reconcile the health check: %w", err)
+			}
 		}
 	}
 	// Reads and searches run last and see the writes.
@@ -226,10 +232,11 @@ func (g *Gateway) execute(ctx context.Context, tx store.Tx, entries []fhir.Entry
 }
 
 // projectWrites updates the shared-care projection for the new versions and
-// adds the mapping warnings to their entries' results.
-func (g *Gateway) projectWrites(ctx context.Context, tx store.Tx, ws []work, writes []store.Write) error {
+// adds the mapping warnings to their entries' results. It returns the people
+// whose facts changed.
+func (g *Gateway) projectWrites(ctx context.Context, tx store.Tx, ws []work, writes []store.Write) ([]string, error) {
 	if g.proj == nil {
-		return nil
+		return nil, nil
 	}
 	byKey := make(map[string]*work, len(ws))
 	for i := range ws {
@@ -243,9 +250,9 @@ func (g *Gateway) projectWrites(ctx context.Context, tx store.Tx, ws []work, wri
 			items[i].New = w.create
 		}
 	}
-	warnings, err := g.proj.project(ctx, tx, items)
+	warnings, people, err := g.proj.project(ctx, tx, items)
 	if err != nil {
-		return fmt.Errorf("update the shared-care projection: %w", err)
+		return nil, fmt.Errorf("update the shared-care projection: %w", err)
 	}
 	for key, issues := range warnings {
 		w := byKey[key]
@@ -257,7 +264,7 @@ func (g *Gateway) projectWrites(ctx context.Context, tx store.Tx, ws []work, wri
 			w.result.Issues = append(w.result.Issues, is)
 		}
 	}
-	return nil
+	return people, nil
 }
 
 // expr returns an issue expression for part of an entry: FHIRPath into the

@@ -18,6 +18,10 @@ type Registry struct {
 	fallback *Mapper
 }
 
+// CodeSetsVersion is the version label of the code sets the registry's
+// profiles classify concepts with, which every health check verdict records.
+func (r *Registry) CodeSetsVersion() string { return r.codes.Version }
+
 // ShippedProfiles returns the profiles that ship with CareBridge.
 func ShippedProfiles() ([]*Profile, error) {
 	return loadProfiles(shipped, "profiles")

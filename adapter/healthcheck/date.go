@@ -87,3 +87,10 @@ func qofYearStart(d Date) Date {
 	}
 	return NewDate(y, time.April, 1)
 }
+
+// DateOf returns the calendar date of instant t where loc keeps time: the
+// reference date "today" is DateOf(time.Now(), Europe/London).
+func DateOf(t time.Time, loc *time.Location) Date {
+	y, m, d := t.In(loc).Date()
+	return NewDate(y, m, d)
+}

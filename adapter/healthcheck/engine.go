@@ -511,10 +511,12 @@ func (e *evaluation) tasks(v Verdict) []Task {
 }
 
 // cycle returns the start and last day of the cycle a missing component
-// belongs to. In QOF mode it is the QOF year. In rolling mode it starts the
-// day the component left (or will leave) its window, or, if it was never
-// done, the day of the first SMI diagnosis, so that it does not move as the
-// reference date does.
+// belongs to. In QOF mode it is the QOF year. In rolling mode cycles are
+// 12 months long and anchored on the day the component left (or will
+// leave) its window, or, if it was never done, on the day of the first SMI
+// diagnosis: the cycle is the one of those that holds the reference date,
+// so that it does not move from day to day, and a component missing for
+// years gets one Task a year, each due within its year.
 func (e *evaluation) cycle(cv ComponentVerdict) (Date, Date) {
 	if e.cfg.Mode == QOF {
 		start := qofYearStart(e.asOf)
@@ -526,6 +528,11 @@ func (e *evaluation) cycle(cv ComponentVerdict) (Date, Date) {
 	} else if days := e.doneDays(cv.Component); len(days) > 0 {
 		start = e.windowEnd(days[0][0].day).AddDays(1)
 	}
+	k := 0
+	for !start.AddMonths(12 * (k + 1)).After(e.asOf) {
+		k++
+	}
+	start = start.AddMonths(12 * k)
 	return start, start.AddMonths(12).AddDays(-1)
 }
 

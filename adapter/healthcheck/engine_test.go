@@ -442,10 +442,24 @@ func TestTasksAreStable(t *testing.T) {
 	if !cmp.Equal(keys, laterKeys) {
 		t.Errorf("keys moved with the reference date:\n%v\n%v", keys, laterKeys)
 	}
-	// Never done: the cycle starts at the first diagnosis.
-	never := evaluate(t, person(), "2026-06-15", cfg)
-	if len(never.Tasks) != 6 || never.Tasks[0].CycleStart != date(t, "2015-02-01") {
-		t.Errorf("never done: tasks %+v, want six from 2015-02-01", never.Tasks)
+	// Never done: cycles are the years from the first diagnosis
+	// (2015-02-01); the one holding the reference date counts, from its
+	// first day to its last.
+	for _, tc := range []struct{ asOf, start, end string }{
+		{"2026-01-31", "2025-02-01", "2026-01-31"},
+		{"2026-02-01", "2026-02-01", "2027-01-31"},
+		{"2026-06-15", "2026-02-01", "2027-01-31"},
+		{"2015-02-01", "2015-02-01", "2016-01-31"},
+	} {
+		never := evaluate(t, person(), tc.asOf, cfg)
+		if len(never.Tasks) != 6 || never.Tasks[0].CycleStart != date(t, tc.start) || never.Tasks[0].PeriodEnd != date(t, tc.end) {
+			t.Errorf("never done, at %s: tasks %+v, want six from %s to %s", tc.asOf, never.Tasks, tc.start, tc.end)
+		}
+	}
+	// Lapsed long ago: years from the day it left the window.
+	lapsed := evaluate(t, person(ev(sharedcare.BMI, bmiCode, "2020-03-10", 22)), "2026-06-15", cfg)
+	if task := lapsed.Tasks[0]; task.Component != sharedcare.BMI || task.CycleStart != date(t, "2026-03-10") || task.PeriodEnd != date(t, "2027-03-09") {
+		t.Errorf("lapsed in 2021: first task %+v, want BMI from 2026-03-10 to 2027-03-09", task)
 	}
 	// Due-soon components raise Tasks only when configured.
 	soon := person(allSix("2025-07-01")...)

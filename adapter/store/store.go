@@ -122,6 +122,9 @@ type Store interface {
 	// UnmappedReport counts the unmapped items of current resources, grouped
 	// by profile, kind, system and code, most frequent first.
 	UnmappedReport(ctx context.Context) ([]UnmappedCount, error)
+	// ProjectionsOfPeople is ProjectionsOfPerson for several people at
+	// once: their committed rows in (Person, Type, ID) order.
+	ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]Projection, error)
 	// People returns, in ascending order, up to limit NHS numbers greater
 	// than after that have projection rows or health check Tasks: the people
 	// a full reconciliation visits.

@@ -319,3 +319,13 @@ func (t *tx) ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]st
 	}
 	return queryProjections(ctx, t.tx, "projections of people", peopleProjectionsSQL, people)
 }
+
+// ProjectionsOfPeople returns the committed projection rows of several
+// people, with their unmapped items, in (Person, Type, ID) order.
+func (s *Store) ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]store.Projection, error) {
+	people := sqlindex.CleanPeople(nhsNumbers)
+	if len(people) == 0 {
+		return nil, nil
+	}
+	return queryProjections(ctx, s.pool, "projections of people", peopleProjectionsSQL, people)
+}

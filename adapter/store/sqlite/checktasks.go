@@ -99,6 +99,20 @@ func (t *tx) PutCheckTasks(ctx context.Context, tasks []store.CheckTask) error {
 // ProjectionsOfPeople returns the projection rows of several people, with
 // their unmapped items, in (Person, Type, ID) order, in one query.
 func (t *tx) ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]store.Projection, error) {
+	return queryPeopleProjections(ctx, t.stmt(ctx, t.st.txPeopleProjections), nhsNumbers)
+}
+
+// ProjectionsOfPeople returns the committed projection rows of several
+// people, with their unmapped items, in (Person, Type, ID) order.
+func (s *Store) ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]store.Projection, error) {
+	st, err := s.prepared(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return queryPeopleProjections(ctx, st.peopleProjections, nhsNumbers)
+}
+
+func queryPeopleProjections(ctx context.Context, stmt *sql.Stmt, nhsNumbers []string) ([]store.Projection, error) {
 	people := sqlindex.CleanPeople(nhsNumbers)
 	if len(people) == 0 {
 		return nil, nil
@@ -107,7 +121,7 @@ func (t *tx) ProjectionsOfPeople(ctx context.Context, nhsNumbers []string) ([]st
 	if err != nil {
 		return nil, fhir.Wrap(err, "projections of people")
 	}
-	return queryProjections(ctx, t.stmt(ctx, t.st.txPeopleProjections), "projections of people", arr)
+	return queryProjections(ctx, stmt, "projections of people", arr)
 }
 
 // People returns up to limit NHS numbers after after, in order, of the

@@ -24,6 +24,7 @@ type statements struct {
 	// readers
 	read, vread, personProjections, scanCurrent *sql.Stmt
 	people, taskPeople, checkTasks              *sql.Stmt
+	peopleProjections                           *sql.Stmt
 }
 
 // A table and the columns a bulkInsert fills.
@@ -144,6 +145,7 @@ func prepare(ctx context.Context, writer, reader *sql.DB) (_ *statements, err er
 	prep(reader, &st.people, peopleSQL)
 	prep(reader, &st.taskPeople, taskPeopleSQL)
 	prep(reader, &st.checkTasks, checkTasksSQL)
+	prep(reader, &st.peopleProjections, peopleProjectionsSQL)
 	prep(reader, &st.read, readSQL)
 	prep(reader, &st.vread, vreadSQL)
 	prep(reader, &st.personProjections, personProjectionsSQL)
@@ -161,7 +163,7 @@ func (st *statements) close() {
 		st.txProjection, st.txPersonProjections, st.txReferencingProjections,
 		st.txPeopleProjections, st.txCheckTasks, st.putCheckTasks,
 		st.read, st.vread, st.personProjections, st.scanCurrent,
-		st.people, st.taskPeople, st.checkTasks,
+		st.people, st.taskPeople, st.checkTasks, st.peopleProjections,
 	} {
 		if s != nil {
 			s.Close()

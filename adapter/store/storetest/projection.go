@@ -169,7 +169,14 @@ var projectionRules = []rule{
 		// nhsB (9000000009) sorts before nhsA (9434765919).
 		want := append(ofPerson(t, st, nhsB), ofPerson(t, st, nhsA)...)
 		if diff := cmp.Diff(want, both); diff != "" {
-			t.Errorf("ProjectionsOfPeople (-one at a time +together):\n%s", diff)
+			t.Errorf("Tx.ProjectionsOfPeople (-one at a time +together):\n%s", diff)
+		}
+		committed, err := st.ProjectionsOfPeople(context.Background(), []string{nhsA, nhsB, ""})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, committed); diff != "" {
+			t.Errorf("Store.ProjectionsOfPeople (-one at a time +together):\n%s", diff)
 		}
 	}},
 	{"projection rows are put, replaced and removed with their unmapped items", func(t *testing.T, st store.Store) {

@@ -1,0 +1,188 @@
+package adapter
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/carebridge/carebridge/adapter/healthcheck"
+	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/fhir"
+)
+
+// Reconcile runs the health check of everyone known at asOf: it pages
+// through the people with facts or Tasks, batch people per transaction,
+// and reconciles their Tasks as a write would. It is safe while traffic
+// flows: each person is locked while reconciled, and a run again with the
+// same data and date changes nothing. progress, when not nil, is told the
+// totals after each batch.
+func (g *Gateway) Reconcile(ctx context.Context, asOf healthcheck.Date, batch int, progress func(ReconcileResult)) (ReconcileResult, error) {
+	var total ReconcileResult
+	if g.check == nil {
+		return total, ErrNoHealthCheck
+	}
+	err := g.eachBatch(ctx, batch, func(people []string) error {
+		var r ReconcileResult
+		err := g.store.Transact(ctx, func(ctx context.Context, tx store.Tx) error {
+			var err error
+			r, err = g.reconcile(ctx, tx, people, asOf)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("reconcile the people from %s: %w", people[0], err)
+		}
+		total.add(r)
+		if progress != nil {
+			progress(total)
+		}
+		return nil
+	})
+	return total, err
+}
+
+// eachBatch gives fn the people with facts or Tasks, batch at a time, in
+// NHS number order.
+func (g *Gateway) eachBatch(ctx context.Context, batch int, fn func(people []string) error) error {
+	if batch <= 0 {
+		batch = 500
+	}
+	after := ""
+	for {
+		people, err := g.store.People(ctx, after, batch)
+		if err != nil {
+			return err
+		}
+		if len(people) == 0 {
+			return nil
+		}
+		if err := fn(people); err != nil {
+			return err
+		}
+		after = people[len(people)-1]
+	}
+}
+
+// Verdicts evaluates everyone known at asOf in mode ("" for the configured
+// one) from the committed facts, without changing anything, and gives fn
+// each verdict in NHS number order: what reports count.
+func (g *Gateway) Verdicts(ctx context.Context, asOf healthcheck.Date, mode healthcheck.Mode, batch int, fn func(healthcheck.Verdict) error) error {
+	cfg, err := g.checkConfig(mode)
+	if err != nil {
+		return err
+	}
+	return g.eachBatch(ctx, batch, func(people []string) error {
+		rows, err := g.store.ProjectionsOfPeople(ctx, people)
+		if err != nil {
+			return err
+		}
+		return g.verdicts(people, rows, asOf, cfg, fn)
+	})
+}
+
+// checkConfig returns the health check configuration with mode, or the
+// configured mode when "".
+func (g *Gateway) checkConfig(mode healthcheck.Mode) (*healthcheck.Config, error) {
+	if g.check == nil {
+		return nil, ErrNoHealthCheck
+	}
+	cfg := *g.check
+	switch mode {
+	case "":
+	case healthcheck.Rolling, healthcheck.QOF:
+		cfg.Mode = mode
+	default:
+		return nil, fhir.Errorf(fhir.Invalid, fhir.IssueValue, "mode", "mode %q is not %q or %q", mode, healthcheck.Rolling, healthcheck.QOF)
+	}
+	return &cfg, nil
+}
+
+// CheckTaskState is a health check Task the gateway raised, as it stands.
+type CheckTaskState struct {
+	ID             string
+	Status         string
+	BusinessStatus string
+	Key            string
+	Kind           healthcheck.TaskKind
+	Subject        string // the component or the finding
+	Owner          string // ODS code
+	Due            string // the last day of its period, when it has one
+}
+
+// HealthCheck returns a person's verdict at asOf in mode ("" for the
+// configured one), from the committed facts, and the health check Tasks
+// raised for them that are still open.
+func (g *Gateway) HealthCheck(ctx context.Context, nhsNumber string, asOf healthcheck.Date, mode healthcheck.Mode) (healthcheck.Verdict, []CheckTaskState, error) {
+	cfg, err := g.checkConfig(mode)
+	if err != nil {
+		return healthcheck.Verdict{}, nil, err
+	}
+	rows, err := g.store.ProjectionsOfPerson(ctx, nhsNumber)
+	if err != nil {
+		return healthcheck.Verdict{}, nil, err
+	}
+	var v healthcheck.Verdict
+	if err := g.verdicts([]string{nhsNumber}, rows, asOf, cfg, func(got healthcheck.Verdict) error { v = got; return nil }); err != nil {
+		return v, nil, err
+	}
+	links, err := g.store.CheckTasks(ctx, []string{nhsNumber})
+	if err != nil {
+		return v, nil, err
+	}
+	var open []CheckTaskState
+	for _, l := range links {
+		r, err := g.store.Read(ctx, "Task", l.TaskID)
+		switch fhir.KindOf(err) {
+		case fhir.NotFound, fhir.Gone:
+			continue
+		}
+		if err != nil {
+			return v, nil, err
+		}
+		task, err := fhir.ParseJSON(r.Body)
+		if err != nil {
+			return v, nil, fmt.Errorf("read Task/%s: %w", l.TaskID, err)
+		}
+		if terminalTaskStatus(task.Str("status")) {
+			continue
+		}
+		s := CheckTaskState{ID: l.TaskID, Status: task.Str("status"), Key: l.Key}
+		s.Kind, s.Subject, _ = healthcheck.ParseKey(l.Key)
+		if bs, ok := get(task, "businessStatus").Get("coding"); ok && bs.Len() > 0 {
+			s.BusinessStatus = bs.Items()[0].Str("code")
+		}
+		s.Owner = get(get(task, "owner"), "identifier").Str("value")
+		s.Due = get(get(task, "restriction"), "period").Str("end")
+		open = append(open, s)
+	}
+	return v, open, nil
+}
+
+// PersonOfPatient returns the NHS number of Patient/id: the person its
+// projection row names, read through its mapping profile's identifier
+// systems.
+func (g *Gateway) PersonOfPatient(ctx context.Context, id string) (string, error) {
+	r, err := g.Read(ctx, "Patient", id)
+	if err != nil {
+		return "", err
+	}
+	p, err := fhir.ParseJSON(r.Body)
+	if err != nil {
+		return "", fmt.Errorf("read Patient/%s: %w", id, err)
+	}
+	systems := []string{nhsNumberSystem}
+	if g.proj != nil {
+		if m, ok := g.proj.reg.ForSource(get(p, "meta").Str("source")); ok {
+			systems = append(systems, m.Profile().Identifiers.NHSNumber...)
+		}
+	}
+	if ids, ok := p.Get("identifier"); ok {
+		for _, ident := range ids.Items() {
+			if slices.Contains(systems, ident.Str("system")) {
+				if n, ok := fhir.NormalizeNHSNumber(ident.Str("value")); ok {
+					return n, nil
+				}
+			}
+		}
+	}
+	return "", fhir.Errorf(fhir.Invalid, fhir.IssueNotFound, "", "Patient/%s has no valid NHS number, so no health check can be made for it", id)
+}
