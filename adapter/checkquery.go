@@ -186,3 +186,7 @@ func (g *Gateway) PersonOfPatient(ctx context.Context, id string) (string, error
 	}
 	return "", fhir.Errorf(fhir.Invalid, fhir.IssueNotFound, "", "Patient/%s has no valid NHS number, so no health check can be made for it", id)
 }
+
+// CountPeople counts the people a full reconciliation visits, for its
+// progress display.
+func (g *Gateway) CountPeople(ctx context.Context) (int, error) { return g.store.CountPeople(ctx) }

@@ -129,6 +129,8 @@ type Store interface {
 	// than after that have projection rows or health check Tasks: the people
 	// a full reconciliation visits.
 	People(ctx context.Context, after string, limit int) ([]string, error)
+	// CountPeople counts the people People pages through.
+	CountPeople(ctx context.Context) (int, error)
 	// CheckTasks is Tx.CheckTasks on the committed state.
 	CheckTasks(ctx context.Context, nhsNumbers []string) ([]CheckTask, error)
 	// ScanCurrent returns up to limit current, undeleted resources with a key

@@ -30,6 +30,37 @@ type Config struct {
 	SQLite          SQLiteConfig  `yaml:"sqlite"`
 	Postgres        PGConfig      `yaml:"postgres"`
 	Mappings        MappingConfig `yaml:"mappings"`
+	HealthCheck     CheckConfig   `yaml:"healthCheck"`
+}
+
+// CheckConfig configures the annual SMI physical health check: how Tasks
+// are raised, and how reports group practices.
+type CheckConfig struct {
+	// Disabled turns off reconciliation on write (and the health check
+	// operations).
+	Disabled bool `yaml:"disabled"`
+	// Mode is the window Tasks are raised in: rolling (default) or qof.
+	Mode string `yaml:"mode"`
+	// RulesFile holds thresholds and concept groups; the shipped rules
+	// when empty.
+	RulesFile string `yaml:"rulesFile"`
+	// MinAge leaves out younger people; no minimum when 0.
+	MinAge int `yaml:"minAge"`
+	// DueSoonTasks also raises Tasks for components about to leave their
+	// window.
+	DueSoonTasks bool `yaml:"dueSoonTasks"`
+	// NoWriteBack turns off the Tasks asking a practice to record a result
+	// only the trust has.
+	NoWriteBack bool `yaml:"noWriteBack"`
+	// PCNs group practices for reports.
+	PCNs []PCNConfig `yaml:"pcns"`
+}
+
+// PCNConfig is one primary care network: its ODS code and practices.
+type PCNConfig struct {
+	Code      string   `yaml:"code"`
+	Name      string   `yaml:"name"`
+	Practices []string `yaml:"practices"`
 }
 
 // MappingConfig chooses the mapping profiles: the shipped ones, plus every
@@ -73,6 +104,7 @@ func defaultConfig() Config {
 		Search:          SearchConfig{DefaultCount: 50, MaxCount: 1000},
 		SQLite:          SQLiteConfig{Synchronous: "FULL"},
 		Postgres:        PGConfig{MaxConns: 16},
+		HealthCheck:     CheckConfig{Mode: "rolling"},
 	}
 }
 
@@ -120,6 +152,9 @@ var settings = []setting{
 	{"default-profile", "mapping profile for writes whose meta.source names no profile (default: such writes are stored but not mapped)",
 		func(c *Config) string { return c.Mappings.DefaultProfile },
 		func(c *Config, v string) error { c.Mappings.DefaultProfile = v; return nil }},
+	{"check-mode", "health check window for Tasks: rolling (12 months to today) or qof (1 April to 31 March)",
+		func(c *Config) string { return c.HealthCheck.Mode },
+		func(c *Config, v string) error { c.HealthCheck.Mode = v; return nil }},
 	{"sqlite-synchronous", "SQLite synchronous mode: FULL (no acknowledged write is lost on power failure) or NORMAL (faster)",
 		func(c *Config) string { return c.SQLite.Synchronous },
 		func(c *Config, v string) error { c.SQLite.Synchronous = v; return nil }},
@@ -215,6 +250,16 @@ func (c Config) check() error {
 	}
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		return err
+	}
+	switch c.HealthCheck.Mode {
+	case "rolling", "qof":
+	default:
+		return fmt.Errorf("health check mode %q: use rolling or qof", c.HealthCheck.Mode)
+	}
+	for _, p := range c.HealthCheck.PCNs {
+		if p.Code == "" || len(p.Practices) == 0 {
+			return fmt.Errorf("health check PCN %q: a PCN needs a code and at least one practice", p.Name)
+		}
 	}
 	switch strings.ToUpper(c.SQLite.Synchronous) {
 	case "FULL", "NORMAL":

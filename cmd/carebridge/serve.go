@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/carebridge/carebridge/adapter"
+	"github.com/carebridge/carebridge/adapter/healthcheck"
 	"github.com/carebridge/carebridge/adapter/rest"
 	"github.com/carebridge/carebridge/adapter/store"
 	"github.com/carebridge/carebridge/adapter/store/postgres"
@@ -58,6 +60,8 @@ type app struct {
 	store   migratingStore
 	server  *rest.Server
 	gateway *adapter.Gateway
+	// location is where clinical dates are calendar dates.
+	location *time.Location
 }
 
 // migratingStore is a store that can apply its schema migrations.
@@ -89,11 +93,17 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		st.Close()
 		return nil, err
 	}
+	check, err := checkConfig(cfg.HealthCheck, loc, maps.CodeSetsVersion())
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	gw := adapter.New(st, adapter.Config{
 		Location:     loc,
 		DefaultCount: cfg.Search.DefaultCount,
 		MaxCount:     cfg.Search.MaxCount,
 		Mappings:     maps,
+		HealthCheck:  check,
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -107,7 +117,28 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	return &app{log: log, store: st, server: srv, gateway: gw}, nil
+	return &app{log: log, store: st, server: srv, gateway: gw, location: loc}, nil
+}
+
+// checkConfig builds the health check configuration: nil when disabled.
+func checkConfig(cfg CheckConfig, loc *time.Location, codeSets string) (*healthcheck.Config, error) {
+	if cfg.Disabled {
+		return nil, nil
+	}
+	rules, err := healthcheck.DefaultRules()
+	if cfg.RulesFile != "" {
+		var data []byte
+		if data, err = os.ReadFile(cfg.RulesFile); err == nil {
+			rules, err = healthcheck.ParseRules(data)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("health check rules: %w", err)
+	}
+	return &healthcheck.Config{
+		Mode: healthcheck.Mode(cfg.Mode), Rules: rules, CodeSetsVersion: codeSets, Location: loc,
+		MinAge: cfg.MinAge, DueSoonTasks: cfg.DueSoonTasks, NoWriteBack: cfg.NoWriteBack,
+	}, nil
 }
 
 // loadMappings builds the mapping registry: the shipped profiles and code

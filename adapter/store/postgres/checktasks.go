@@ -21,8 +21,9 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[])
 ON CONFLICT (key) DO UPDATE SET person = excluded.person, task_id = excluded.task_id, open = excluded.open`
 	// peopleSQL and taskPeopleSQL page through the people with projection
 	// rows and with Tasks, in order.
-	peopleSQL     = `SELECT DISTINCT person FROM sc_projection WHERE person > $1 AND person <> '' ORDER BY person LIMIT $2`
-	taskPeopleSQL = `SELECT DISTINCT person FROM hc_task WHERE person > $1 ORDER BY person LIMIT $2`
+	peopleSQL      = `SELECT DISTINCT person FROM sc_projection WHERE person > $1 AND person <> '' ORDER BY person LIMIT $2`
+	countPeopleSQL = `SELECT count(*) FROM (SELECT person FROM sc_projection WHERE person <> '' UNION SELECT person FROM hc_task) AS people`
+	taskPeopleSQL  = `SELECT DISTINCT person FROM hc_task WHERE person > $1 ORDER BY person LIMIT $2`
 )
 
 // CheckTasks returns the health check Tasks of the people, in (Person, Key)
@@ -106,4 +107,14 @@ func (s *Store) People(ctx context.Context, after string, limit int) ([]string, 
 		}
 	}
 	return sqlindex.MergePeople(lists[0], lists[1], limit), nil
+}
+
+// CountPeople counts the people with projection rows or health check
+// Tasks.
+func (s *Store) CountPeople(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, countPeopleSQL).Scan(&n); err != nil {
+		return 0, translate(ctx, err, "count people")
+	}
+	return n, nil
 }

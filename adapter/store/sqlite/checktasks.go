@@ -25,8 +25,9 @@ SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?) WHERE true
 ON CONFLICT (key) DO UPDATE SET person = excluded.person, task_id = excluded.task_id, open = excluded.open`
 	// peopleSQL and taskPeopleSQL page through the people with projection
 	// rows and with Tasks, in order.
-	peopleSQL     = `SELECT DISTINCT person FROM sc_projection WHERE person > ? AND person <> '' ORDER BY person LIMIT ?`
-	taskPeopleSQL = `SELECT DISTINCT person FROM hc_task WHERE person > ? ORDER BY person LIMIT ?`
+	peopleSQL      = `SELECT DISTINCT person FROM sc_projection WHERE person > ? AND person <> '' ORDER BY person LIMIT ?`
+	countPeopleSQL = `SELECT count(*) FROM (SELECT person FROM sc_projection WHERE person <> '' UNION SELECT person FROM hc_task) AS people`
+	taskPeopleSQL  = `SELECT DISTINCT person FROM hc_task WHERE person > ? ORDER BY person LIMIT ?`
 	// peopleProjectionsSQL reads the rows of the people in a JSON array.
 	peopleProjectionsSQL = projectionSelect + `p.person IN (SELECT value FROM json_each(?)) AND p.person <> ''
 ORDER BY p.person, p.type, p.id, u.what, u.system, u.code, u.expression, u.reason`
@@ -154,4 +155,14 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// CountPeople counts the people with projection rows or health check
+// Tasks.
+func (s *Store) CountPeople(ctx context.Context) (int, error) {
+	var n int
+	if err := s.reader.QueryRowContext(ctx, countPeopleSQL).Scan(&n); err != nil {
+		return 0, translate(ctx, err, "count people")
+	}
+	return n, nil
 }

@@ -105,6 +105,9 @@ var checkTaskRules = []rule{
 		if want := []string{nhsB, nhsA, nhsC}; !cmp.Equal(want, all) {
 			t.Errorf("People paged by 2 = %v, want %v", all, want)
 		}
+		if n, err := st.CountPeople(context.Background()); err != nil || n != 3 {
+			t.Errorf("CountPeople = %d, %v; want 3", n, err)
+		}
 		if got, err := st.People(context.Background(), "", 0); err != nil || len(got) != 0 {
 			t.Errorf("People with limit 0 = %v, %v; want nothing", got, err)
 		}
