@@ -190,3 +190,14 @@ func (g *Gateway) PersonOfPatient(ctx context.Context, id string) (string, error
 // CountPeople counts the people a full reconciliation visits, for its
 // progress display.
 func (g *Gateway) CountPeople(ctx context.Context) (int, error) { return g.store.CountPeople(ctx) }
+
+// Today is the reference date of today where the health check keeps time.
+func (g *Gateway) Today() (healthcheck.Date, error) {
+	if g.check == nil {
+		return healthcheck.Date{}, ErrNoHealthCheck
+	}
+	return g.today(), nil
+}
+
+// HealthCheckEnabled reports whether the gateway runs the health check.
+func (g *Gateway) HealthCheckEnabled() bool { return g.check != nil }

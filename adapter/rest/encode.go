@@ -80,7 +80,7 @@ func (s *Server) location(c echo.Context, r store.Resource) string {
 
 // readBody reads a request body up to the configured limit.
 func (s *Server) readBody(c echo.Context) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, s.cfg.MaxBodyBytes))
+	body, err := s.readOptionalBody(c)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +88,12 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 		return nil, fhir.Errorf(fhir.Invalid, fhir.IssueRequired, "", "the request has no body; send a FHIR resource")
 	}
 	return body, nil
+}
+
+// readOptionalBody reads a request body, which may be empty, up to the
+// configured limit.
+func (s *Server) readOptionalBody(c echo.Context) ([]byte, error) {
+	return io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, s.cfg.MaxBodyBytes))
 }
 
 // decodeResource reads and validates the body of a create or update, which

@@ -166,11 +166,12 @@ func acceptsJSON(accept string) bool {
 	return false
 }
 
-// checkContentType accepts FHIR JSON bodies in UTF-8, and form bodies for
-// POST _search.
+// checkContentType accepts FHIR JSON bodies in UTF-8, form bodies for POST
+// _search, and no body for POST _search and operations.
 func checkContentType(c echo.Context) error {
 	ct := c.Request().Header.Get("Content-Type")
-	if ct == "" && c.Request().ContentLength == 0 && strings.HasSuffix(c.Path(), "/_search") {
+	// POST _search and operations may come without a body.
+	if ct == "" && c.Request().ContentLength == 0 && (strings.HasSuffix(c.Path(), "/_search") || strings.Contains(c.Path(), "/$")) {
 		return nil
 	}
 	if ct == "" {

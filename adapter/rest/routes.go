@@ -21,6 +21,7 @@ func (s *Server) routes(gatherer prometheus.Gatherer) {
 	f.GET("/metadata", s.handleMetadata)
 	f.POST("", s.handleBundle)
 	f.GET("/$unmapped", s.handleUnmapped)
+	f.POST("/$reconcile", s.handleReconcile)
 
 	f.GET("/:type", s.handleSearch)
 	f.POST("/:type/_search", s.handleSearchPost)
