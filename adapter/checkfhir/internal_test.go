@@ -46,3 +46,22 @@ func TestEveryCodeHasADisplay(t *testing.T) {
 		}
 	}
 }
+
+func TestDecimalsHaveNoExponent(t *testing.T) {
+	for _, tc := range []struct {
+		f    float64
+		want string
+	}{
+		{31.25, "31.25"},
+		{1e21, "1000000000000000000000"},
+		{0.000001, "0.000001"},
+		{-4.5, "-4.5"},
+		{48, "48"},
+	} {
+		var p params
+		p.decimal("value", tc.f)
+		if p.err != nil || len(p.list) != 1 || string(p.list[0].ValueDecimal) != tc.want {
+			t.Errorf("decimal(%v) = %+v, want %s", tc.f, p, tc.want)
+		}
+	}
+}
