@@ -60,6 +60,9 @@ func (d Date) Before(e Date) bool { return d.t.Before(e.t) }
 // After reports whether d is after e.
 func (d Date) After(e Date) bool { return d.t.After(e.t) }
 
+// Equal reports whether d and e are the same date.
+func (d Date) Equal(e Date) bool { return d.t.Equal(e.t) }
+
 // Compare returns -1, 0 or +1 as d is before, equal to or after e.
 func (d Date) Compare(e Date) int { return d.t.Compare(e.t) }
 

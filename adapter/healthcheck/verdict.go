@@ -113,6 +113,12 @@ const (
 	AuditCPositive          = "audit-c-positive"
 )
 
+// Measures lists the measures of abnormal findings in report order.
+var Measures = [...]string{
+	HighBMI, HighBloodPressure, NonDiabeticHyperglycaem, PossibleDiabetes,
+	HighCholesterol, CurrentSmoker, AuditCPositive,
+}
+
 // Responsibility is who does the check at the reference date (rule 13).
 type Responsibility struct {
 	Org       string          `json:"org,omitempty"` // ODS code; "" when not known
