@@ -201,3 +201,28 @@ func (g *Gateway) Today() (healthcheck.Date, error) {
 
 // HealthCheckEnabled reports whether the gateway runs the health check.
 func (g *Gateway) HealthCheckEnabled() bool { return g.check != nil }
+
+// Report counts everyone's health check at asOf in mode ("" for the
+// configured one) per practice, PCN and trust, from the committed facts.
+func (g *Gateway) Report(ctx context.Context, asOf healthcheck.Date, mode healthcheck.Mode) ([]healthcheck.Summary, error) {
+	cfg, err := g.checkConfig(mode)
+	if err != nil {
+		return nil, err
+	}
+	s := healthcheck.NewSummariser(asOf, cfg.Mode, g.pcns)
+	if err := g.Verdicts(ctx, asOf, cfg.Mode, 0, s.Add); err != nil {
+		return nil, err
+	}
+	return s.Summaries(), nil
+}
+
+// RulesVersion is the version of the health check rules in use.
+func (g *Gateway) RulesVersion() string {
+	if g.check == nil {
+		return ""
+	}
+	return g.check.Rules.Version
+}
+
+// OrgNames are organisations' names by ODS code, as configured.
+func (g *Gateway) OrgNames() map[string]string { return g.names }

@@ -42,6 +42,11 @@ type Config struct {
 	// the people it touched, at today's date, in its transaction; without
 	// it (nil) no Tasks are raised.
 	HealthCheck *healthcheck.Config
+	// PCNs groups practices for health check reports: PCN ODS code to the
+	// practices' ODS codes.
+	PCNs map[string][]string
+	// OrgNames are organisations' names by ODS code, for reports.
+	OrgNames map[string]string
 }
 
 // Gateway runs CareBridge's FHIR interactions against a store.
@@ -53,11 +58,13 @@ type Gateway struct {
 	count struct{ def, max int }
 	proj  *projector          // nil: no shared-care projection
 	check *healthcheck.Config // nil: no health check
+	pcns  map[string][]string
+	names map[string]string
 }
 
 // New returns a Gateway over st.
 func New(st store.Store, cfg Config) *Gateway {
-	g := &Gateway{store: st, loc: cfg.Location, now: cfg.Now, newID: cfg.NewID}
+	g := &Gateway{store: st, loc: cfg.Location, now: cfg.Now, newID: cfg.NewID, pcns: cfg.PCNs, names: cfg.OrgNames}
 	if g.loc == nil {
 		g.loc = time.UTC
 	}

@@ -6,6 +6,8 @@ import "time"
 type CapabilityOptions struct {
 	Version string    // software version
 	Date    time.Time // when the statement was made (server start)
+	// HealthCheck lists the annual health check operations.
+	HealthCheck bool
 }
 
 // interactions every served type supports, in the order the statement lists them.
@@ -70,14 +72,28 @@ func CapabilityStatement(opt CapabilityOptions) []byte {
 				Object(Member{Name: "code", Value: String("transaction")}),
 				Object(Member{Name: "code", Value: String("batch")}),
 			)},
-			Member{Name: "operation", Value: Array(
-				Object(
-					Member{Name: "name", Value: String("unmapped")},
-					Member{Name: "definition", Value: String("https://carebridge.example/OperationDefinition/unmapped")},
-					Member{Name: "documentation", Value: String("GET [base]/$unmapped: codes, units, identifiers and references that the mapping profiles could not map in current resources, counted per profile, as Parameters.")},
-				),
-			)},
+			Member{Name: "operation", Value: Array(operations(opt)...)},
 		))},
 	)
 	return cs.AppendJSON(nil)
+}
+
+// operations lists the server's own operations.
+func operations(opt CapabilityOptions) []Value {
+	op := func(name, doc string) Value {
+		return Object(
+			Member{Name: "name", Value: String(name)},
+			Member{Name: "definition", Value: String("https://carebridge.example/OperationDefinition/" + name)},
+			Member{Name: "documentation", Value: String(doc)},
+		)
+	}
+	out := []Value{op("unmapped", "GET [base]/$unmapped: codes, units, identifiers and references that the mapping profiles could not map in current resources, counted per profile, as Parameters.")}
+	if opt.HealthCheck {
+		out = append(out,
+			op("health-check", "GET [base]/Patient/[id]/$health-check?date=YYYY-MM-DD&mode=rolling|qof: the person's annual SMI physical health check at the date (today by default): eligibility, each component's status, evidence and performer side, abnormal findings, the responsible organisation and the open Tasks, as Parameters."),
+			op("health-check-report", "GET [base]/$health-check-report?date=YYYY-MM-DD&mode=rolling|qof&kind=practice|pcn|trust&organization=ODS: summary MeasureReports per practice, PCN and trust, in a collection Bundle."),
+			op("reconcile", "POST [base]/$reconcile (date in the query or a Parameters body): a full health check run at the date, raising, completing and cancelling Tasks; the counts come back as Parameters."),
+		)
+	}
+	return out
 }

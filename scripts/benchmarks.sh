@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the measurements quoted in BENCHMARKS.md: HTTP ingest of transaction
-# Bundles (with and without the shared-care projection), single-create latency and the no-HTTP ceiling, on SQLite and (when
+# Bundles (without the shared-care projection, with it, and with it and the
+# health check reconciled on every write), single-create latency and the
+# no-HTTP ceiling, on SQLite and (when
 # BENCH_POSTGRES names a server this script may create databases on) on
 # PostgreSQL. Each measurement runs ROUNDS times on a fresh database; quote
 # the medians.
@@ -20,9 +22,13 @@ go build -o "$work/carebridge" ./cmd/carebridge
 go build -o "$work/loadtest" ./cmd/loadtest
 echo "# $(go version), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 
-# serve DB: starts a gateway on DB and waits for it to be ready.
+# A configuration without the health check, to measure what it costs.
+printf 'healthCheck: {disabled: true}\n' >"$work/nocheck.yaml"
+
+# serve DB [ARGS...]: starts a gateway on DB and waits for it to be ready.
 serve() {
-  "$work/carebridge" serve --db "$1" --addr "127.0.0.1:$PORT" --log-level warn >"$work/gateway.log" 2>&1 &
+  local db=$1; shift
+  "$work/carebridge" serve --db "$db" --addr "127.0.0.1:$PORT" --log-level warn "$@" >"$work/gateway.log" 2>&1 &
   gateway=$!
   for _ in $(seq 100); do
     if "$work/carebridge" healthcheck --url "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then return; fi
@@ -43,11 +49,14 @@ engines=(sqlite)
 if [ -n "${BENCH_POSTGRES:-}" ]; then engines+=(postgres); fi
 for engine in "${engines[@]}"; do
   for round in $(seq "$ROUNDS"); do
-    serve "$(fresh "$engine" "bench_plain_$round")"
+    serve "$(fresh "$engine" "bench_plain_$round")" --config "$work/nocheck.yaml"
     echo "$engine round $round: unmapped $("$work/loadtest" ingest --target "http://127.0.0.1:$PORT/fhir" --bundles 200 --size 100 --concurrency "$CONCURRENCY" --source "" 2>/dev/null)"
     stop
-    serve "$(fresh "$engine" "bench_ingest_$round")"
+    serve "$(fresh "$engine" "bench_mapped_$round")" --config "$work/nocheck.yaml"
     echo "$engine round $round: mapped $("$work/loadtest" ingest --target "http://127.0.0.1:$PORT/fhir" --bundles 200 --size 100 --concurrency "$CONCURRENCY" 2>/dev/null)"
+    stop
+    serve "$(fresh "$engine" "bench_ingest_$round")"
+    echo "$engine round $round: checked $("$work/loadtest" ingest --target "http://127.0.0.1:$PORT/fhir" --bundles 200 --size 100 --concurrency "$CONCURRENCY" 2>/dev/null)"
     echo "$engine round $round: $("$work/loadtest" create --target "http://127.0.0.1:$PORT/fhir" --n 2000 2>/dev/null)"
     stop
     echo "$engine round $round: $("$work/loadtest" ceiling --db "$(fresh "$engine" "bench_ceiling_$round")" --resources 20000 2>/dev/null)"

@@ -112,3 +112,78 @@ func parameters(t *testing.T, body []byte) map[string]string {
 	}
 	return out
 }
+
+func TestHealthCheckOperationAndReport(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			c := newCheckServer(t, b.open(t))
+			c.do("POST", "", checkPerson).mustStatus(t, http.StatusOK)
+			// The trust records a blood pressure the practice has not.
+			c.do("POST", "", `{"resourceType":"Bundle","type":"transaction","entry":[
+			 {"resource":{"resourceType":"Observation","meta":{"source":"urn:carebridge:source:uk-core-trust"},"status":"final",
+			   "code":{"coding":[{"system":"http://snomed.info/sct","code":"75367002"}]},
+			   "subject":{"identifier":{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}},"effectiveDateTime":"2026-05-03",
+			   "component":[{"code":{"coding":[{"system":"http://snomed.info/sct","code":"271649006"}]},"valueQuantity":{"value":150,"unit":"mm[Hg]","system":"http://unitsofmeasure.org","code":"mm[Hg]"}},
+			                {"code":{"coding":[{"system":"http://snomed.info/sct","code":"271650006"}]},"valueQuantity":{"value":85,"unit":"mm[Hg]","system":"http://unitsofmeasure.org","code":"mm[Hg]"}}]},
+			  "request":{"method":"PUT","url":"Observation/hc-bp"}}]}`).mustStatus(t, http.StatusOK)
+
+			got := c.do("GET", "Patient/hc-p1/$health-check?date=2026-11-23", nil).mustStatus(t, http.StatusOK)
+			v, err := fhir.DecodeResource(got.body)
+			if err != nil {
+				t.Fatalf("$health-check is not valid FHIR: %v\n%s", err, got.body)
+			}
+			text := string(got.body)
+			for _, want := range []string{
+				`"name":"nhsNumber"`, `"value":"9434765919"`,
+				`"valueCode":"blood-pressure"`, `"valueCode":"secondary"`, // done by the trust only
+				`"reference":"Observation/hc-bp/_history/1"`, `"reference":"Observation/hc-bmi/_history/1"`,
+				`"valueCode":"bmi-high"`, `"valueCode":"blood-pressure-high"`,
+				`"valueCode":"write-back"`, `"valueCode":"missing-component"`,
+			} {
+				if !strings.Contains(text, want) {
+					t.Errorf("$health-check lacks %s:\n%s", want, fhir.Indent(got.body))
+				}
+			}
+			if v.Str("resourceType") != "Parameters" {
+				t.Errorf("resourceType %s", v.Str("resourceType"))
+			}
+			meta := string(c.do("GET", "metadata", nil).mustStatus(t, http.StatusOK).body)
+			for _, op := range []string{"health-check", "health-check-report", "reconcile", "unmapped"} {
+				if !strings.Contains(meta, `"name":"`+op+`"`) {
+					t.Errorf("the CapabilityStatement does not list $%s", op)
+				}
+			}
+			// The read of the Patient itself still works beside the operation.
+			c.do("GET", "Patient/hc-p1", nil).mustStatus(t, http.StatusOK)
+
+			report := c.do("GET", "$health-check-report?date=2026-11-23&kind=practice", nil).mustStatus(t, http.StatusOK)
+			bundle, err := fhir.DecodeResource(report.body)
+			if err != nil {
+				t.Fatalf("the report is not valid FHIR: %v\n%s", err, report.body)
+			}
+			entries, _ := bundle.Get("entry")
+			if entries.Len() != 1 || !strings.Contains(string(report.body), `"value":"A12345"`) {
+				t.Errorf("practice report: %d entries, want one for A12345:\n%s", entries.Len(), fhir.Indent(report.body))
+			}
+			// A numerator of 1 (BMI done) over 1 eligible person.
+			if !strings.Contains(string(report.body), `"measureScore":{"value":1.0000}`) {
+				t.Errorf("no score of 1 in the practice report:\n%s", fhir.Indent(report.body))
+			}
+
+			for _, bad := range []struct{ path, want string }{
+				{"Patient/hc-p1/$health-check?date=tomorrow", "date must be a day"},
+				{"Patient/hc-p1/$health-check?mode=monthly", "mode must be rolling or qof"},
+				{"Patient/hc-p1/$health-check?when=2026-01-01", `parameter "when" is not supported`},
+				{"$health-check-report?kind=ward", "kind must be practice, pcn or trust"},
+			} {
+				r := c.do("GET", bad.path, nil)
+				if r.status != http.StatusBadRequest || !strings.Contains(r.issues(t)[0].Diagnostics, bad.want) {
+					t.Errorf("GET %s: %d %s, want 400 saying %q", bad.path, r.status, r.body, bad.want)
+				}
+			}
+			if r := c.do("GET", "Patient/nobody/$health-check", nil); r.status != http.StatusNotFound {
+				t.Errorf("an unknown Patient: %d, want 404", r.status)
+			}
+		})
+	}
+}

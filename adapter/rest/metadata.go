@@ -10,8 +10,8 @@ import (
 	"github.com/carebridge/carebridge/fhir"
 )
 
-func capabilityStatement(cfg Config) []byte {
-	return fhir.CapabilityStatement(fhir.CapabilityOptions{Version: cfg.Version, Date: time.Now()})
+func capabilityStatement(cfg Config, healthCheck bool) []byte {
+	return fhir.CapabilityStatement(fhir.CapabilityOptions{Version: cfg.Version, Date: time.Now(), HealthCheck: healthCheck})
 }
 
 // handleMetadata serves GET [base]/metadata.

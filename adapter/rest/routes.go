@@ -22,6 +22,8 @@ func (s *Server) routes(gatherer prometheus.Gatherer) {
 	f.POST("", s.handleBundle)
 	f.GET("/$unmapped", s.handleUnmapped)
 	f.POST("/$reconcile", s.handleReconcile)
+	f.GET("/$health-check-report", s.handleHealthCheckReport)
+	f.GET("/Patient/:id/$health-check", s.handleHealthCheck)
 
 	f.GET("/:type", s.handleSearch)
 	f.POST("/:type/_search", s.handleSearchPost)

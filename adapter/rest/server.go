@@ -65,7 +65,7 @@ func NewServer(cfg Config, gateway *adapter.Gateway, log *slog.Logger, reg prome
 		return nil, err
 	}
 	s := &Server{cfg: cfg, gateway: gateway, log: log, metrics: m}
-	s.capability = capabilityStatement(cfg)
+	s.capability = capabilityStatement(cfg, gateway.HealthCheckEnabled())
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
