@@ -46,6 +46,7 @@ the flag in capitals (--db is CAREBRIDGE_DB), or in the YAML file given by
 		newMappingsCommand(e),
 		newReindexCommand(e),
 		newReconcileCommand(e),
+		newReportCommand(e),
 	)
 	return root
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -427,5 +428,37 @@ func TestReconcileCommand(t *testing.T) {
 	var out, errs bytes.Buffer
 	if err := run(context.Background(), []string{"reconcile", "--db", db, "--as-of", "31/03/2027"}, noEnv, &out, &errs); err == nil || !strings.Contains(err.Error(), "--as-of") {
 		t.Errorf("a bad --as-of: err = %v", err)
+	}
+}
+
+func TestReportCommand(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "demo.db")
+	s := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db)
+	if err := s.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"report", "--db", db, "--as-of", "2026-11-23"}, noEnv, &out, &errs); err != nil {
+		t.Fatalf("report: %v\n%s", err, errs.String())
+	}
+	rows, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatalf("report is not CSV: %v\n%s", err, out.String())
+	}
+	if len(rows) < 3 || rows[0][0] != "mode" {
+		t.Fatalf("report has %d rows: %v", len(rows), rows)
+	}
+	modes := map[string]bool{}
+	for _, r := range rows[1:] {
+		modes[r[0]] = true
+		if r[1] != "2026-11-23" {
+			t.Errorf("row %v: as_of %s", r, r[1])
+		}
+	}
+	if !modes["rolling"] || !modes["qof"] {
+		t.Errorf("modes in the report: %v, want both", modes)
+	}
+	if err := run(context.Background(), []string{"report", "--db", db, "--mode", "monthly"}, noEnv, &out, &errs); err == nil {
+		t.Error("--mode monthly: no error")
 	}
 }

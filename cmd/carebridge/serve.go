@@ -104,6 +104,8 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		MaxCount:     cfg.Search.MaxCount,
 		Mappings:     maps,
 		HealthCheck:  check,
+		PCNs:         pcnPractices(cfg.HealthCheck.PCNs),
+		OrgNames:     orgNames(maps, cfg.HealthCheck.PCNs),
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -139,6 +141,33 @@ func checkConfig(cfg CheckConfig, loc *time.Location, codeSets string) (*healthc
 		Mode: healthcheck.Mode(cfg.Mode), Rules: rules, CodeSetsVersion: codeSets, Location: loc,
 		MinAge: cfg.MinAge, DueSoonTasks: cfg.DueSoonTasks, NoWriteBack: cfg.NoWriteBack,
 	}, nil
+}
+
+// pcnPractices is the PCN configuration as reports read it.
+func pcnPractices(pcns []PCNConfig) map[string][]string {
+	out := make(map[string][]string, len(pcns))
+	for _, p := range pcns {
+		out[p.Code] = p.Practices
+	}
+	return out
+}
+
+// orgNames are the names of the organisations the mapping profiles speak
+// for and of the PCNs, by ODS code.
+func orgNames(maps *mappings.Registry, pcns []PCNConfig) map[string]string {
+	out := map[string]string{}
+	for _, id := range maps.IDs() {
+		m, _ := maps.Mapper(id)
+		for _, o := range m.Profile().Organisations {
+			out[o.ODS] = o.Name
+		}
+	}
+	for _, p := range pcns {
+		if p.Name != "" {
+			out[p.Code] = p.Name
+		}
+	}
+	return out
 }
 
 // loadMappings builds the mapping registry: the shipped profiles and code
