@@ -45,6 +45,7 @@ the flag in capitals (--db is CAREBRIDGE_DB), or in the YAML file given by
 		newHealthcheckCommand(e),
 		newMappingsCommand(e),
 		newReindexCommand(e),
+		newSynthCommand(e),
 	)
 	return root
 }
