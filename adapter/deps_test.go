@@ -15,6 +15,7 @@ var domainPackages = []string{
 	"github.com/carebridge/carebridge/adapter/sharedcare",
 	"github.com/carebridge/carebridge/adapter/healthcheck",
 	"github.com/carebridge/carebridge/adapter/checkfhir",
+	"github.com/carebridge/carebridge/adapter/synth",
 }
 
 // forbiddenImports are import path prefixes no domain package may depend on,

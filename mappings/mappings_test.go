@@ -283,3 +283,44 @@ func TestRegistryChoosesTheProfileBySource(t *testing.T) {
 		t.Errorf("unknown default profile: err = %v", err)
 	}
 }
+
+func TestADeclineCodeIsADeclineNotEvidence(t *testing.T) {
+	reg := registry(t)
+	const subject = `"subject":{"identifier":{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}}`
+	for _, tc := range []struct {
+		name    string
+		profile string
+		res     string
+		side    sharedcare.Side
+	}{
+		{"an Observation from a GP", "uk-core-gp",
+			`{"resourceType":"Observation","id":"d","status":"final","code":{"coding":[{"system":"http://snomed.info/sct","code":"413123006","display":"Blood pressure procedure declined"}]},` + subject + `,"effectiveDateTime":"2025-02-03T10:15:00+00:00"}`,
+			sharedcare.Primary},
+		{"a Procedure from a trust", "trust-epr-icd10",
+			`{"resourceType":"Procedure","id":"d","status":"not-done","code":{"coding":[{"system":"http://snomed.info/sct","code":"413123006"}]},` + subject + `,"performedDateTime":"2025-02-03T10:15:00+00:00"}`,
+			sharedcare.Secondary},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := reg.Mapper(tc.profile)
+			v, err := fhir.DecodeResource([]byte(tc.res))
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := sharedcare.SourceRef{Type: v.Str("resourceType"), ID: "d", VersionID: 1}
+			f, err := m.Map(context.Background(), src, v, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src.Profile = tc.profile
+			want := []sharedcare.Decline{{
+				Component: sharedcare.BloodPressure, Concept: "413123006", Date: "2025-02-03T10:15:00+00:00", Side: tc.side, Source: src,
+			}}
+			if diff := cmp.Diff(want, f.Declines); diff != "" {
+				t.Errorf("declines (-want +got):\n%s", diff)
+			}
+			if len(f.Evidence) > 0 || len(f.Unmapped) > 0 {
+				t.Errorf("a decline gave evidence %+v, unmapped %+v", f.Evidence, f.Unmapped)
+			}
+		})
+	}
+}

@@ -47,6 +47,7 @@ the flag in capitals (--db is CAREBRIDGE_DB), or in the YAML file given by
 		newReindexCommand(e),
 		newReconcileCommand(e),
 		newReportCommand(e),
+		newSynthCommand(e),
 	)
 	return root
 }
