@@ -295,8 +295,8 @@ func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
 
 func TestDemoSeedsOnceAndServes(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "demo.db")
-	s := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db)
-	if !strings.Contains(s.stdout.String(), "seeded with") {
+	s := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db, "--people", "30")
+	if !strings.Contains(s.stdout.String(), "seeded 30 synthetic people") {
 		t.Errorf("demo did not report seeding:\n%s", s.stdout)
 	}
 	// Every example request printed by the demo answers 200 with data.
@@ -317,12 +317,18 @@ func TestDemoSeedsOnceAndServes(t *testing.T) {
 	}
 
 	// A second start on the same database seeds nothing more.
-	again := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db)
+	again := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db, "--people", "30")
 	if got := getJSON(t, again.base+"/fhir/Patient?_summary=count")["total"]; got != patients {
 		t.Errorf("after a restart, %v patients, want %v", got, patients)
 	}
-	if patients != float64(6) {
-		t.Errorf("demo has %v patients, want 6", patients)
+	// 30 people, each with a GP Patient, some with a trust one too.
+	if n, _ := patients.(float64); n < 30 || n > 60 {
+		t.Errorf("demo has %v patients, want 30 to 60", patients)
+	}
+	for _, want := range []string{"30 people reconciled at", "pcn U12345 30", "practice A12345 10", "trust RXX", "by trust only"} {
+		if !strings.Contains(strings.Join(strings.Fields(s.stdout.String()), " "), want) {
+			t.Errorf("the demo's picture lacks %q:\n%s", want, s.stdout)
+		}
 	}
 }
 
@@ -368,7 +374,7 @@ func TestMappingsCheck(t *testing.T) {
 
 func TestReindexAndUnmappedCommands(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "demo.db")
-	s := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db)
+	s := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db, "--people", "30")
 	if err := s.wait(t); err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +401,7 @@ func TestReindexAndUnmappedCommands(t *testing.T) {
 
 func TestReconcileCommand(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "demo.db")
-	s := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db)
+	s := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db, "--people", "30")
 	if err := s.wait(t); err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +439,7 @@ func TestReconcileCommand(t *testing.T) {
 
 func TestReportCommand(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "demo.db")
-	s := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db)
+	s := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db, "--people", "30")
 	if err := s.wait(t); err != nil {
 		t.Fatal(err)
 	}
