@@ -24,19 +24,23 @@ import (
 
 // eachStore runs f on a fresh SQLite and a fresh PostgreSQL store.
 func eachStore(t *testing.T, f func(t *testing.T, st store.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		ctx := context.Background()
-		st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "p.db")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		f(t, st)
-	})
+	t.Run("sqlite", func(t *testing.T) { f(t, openSQLiteStore(t)) })
 	t.Run("postgres", func(t *testing.T) { f(t, pgtest.Open(t)) })
+}
+
+// openSQLiteStore opens a fresh, migrated SQLite store for t.
+func openSQLiteStore(t *testing.T) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "p.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func newGateway(t *testing.T, st store.Store) *adapter.Gateway {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/carebridge/carebridge/adapter/healthcheck"
@@ -179,25 +182,54 @@ func (g *Gateway) taskWrite(id string, version int64, task fhir.Value, now time.
 
 // verdicts evaluates each of people (sorted) from their projection rows
 // (in person order) at asOf, and gives fn the verdicts in people order.
+// Decoding and evaluation, the costly part, run on every CPU; fn runs on
+// the caller's goroutine.
 func (g *Gateway) verdicts(people []string, rows []store.Projection, asOf healthcheck.Date, cfg *healthcheck.Config, fn func(healthcheck.Verdict) error) error {
-	var facts []sharedcare.Facts
-	for _, p := range people {
-		facts = facts[:0]
+	// Each person's rows, found in one pass.
+	own := make([][]store.Projection, len(people))
+	for i, p := range people {
 		for len(rows) > 0 && rows[0].Person < p {
 			rows = rows[1:]
 		}
-		for len(rows) > 0 && rows[0].Person == p {
-			f, err := decodeFacts(rows[0])
-			if err != nil {
-				return err
+		n := 0
+		for n < len(rows) && rows[n].Person == p {
+			n++
+		}
+		own[i], rows = rows[:n], rows[n:]
+	}
+	out := make([]healthcheck.Verdict, len(people))
+	errs := make([]error, len(people))
+	evaluate := func(i int) {
+		facts := make([]sharedcare.Facts, len(own[i]))
+		for j, r := range own[i] {
+			if facts[j], errs[i] = decodeFacts(r); errs[i] != nil {
+				return
 			}
-			facts, rows = append(facts, f), rows[1:]
 		}
-		v, err := healthcheck.Evaluate(sharedcare.Assemble(p, facts), asOf, *cfg)
-		if err != nil {
-			return err
+		out[i], errs[i] = healthcheck.Evaluate(sharedcare.Assemble(people[i], facts), asOf, *cfg)
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(people)+31)/32)
+	if workers <= 1 {
+		for i := range people {
+			evaluate(i)
 		}
-		if err := fn(v); err != nil {
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < len(people); i = int(next.Add(1) - 1) {
+					evaluate(i)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for i := range people {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if err := fn(out[i]); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/carebridge/carebridge/adapter"
 	"github.com/carebridge/carebridge/adapter/healthcheck"
 	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/adapter/synth"
 	"github.com/carebridge/carebridge/fhir"
 	"github.com/carebridge/carebridge/mappings"
 )
@@ -262,4 +263,48 @@ func TestConcurrentWritesAboutOnePersonRaiseEachTaskOnce(t *testing.T) {
 			t.Errorf("%d Tasks, %d open; want at most one per component, and only blood pressure open", len(tasks), open)
 		}
 	})
+}
+
+// TestVerdictsAgreeWhateverTheBatch evaluates a synthetic population in
+// batches of one (one goroutine) and of everyone (every CPU): the verdicts
+// are the same, byte for byte, and in NHS number order.
+func TestVerdictsAgreeWhateverTheBatch(t *testing.T) {
+	ctx := context.Background()
+	st := openSQLiteStore(t)
+	gw := newCheckGateway(t, st)
+	cfg := synth.DefaultConfig()
+	cfg.People, cfg.AsOf, cfg.PeoplePerBundle = 120, "2026-06-15", 20
+	if _, err := synth.Generate(ctx, cfg, func(b synth.Bundle) error {
+		bundle, err := fhir.DecodeResource(b.JSON)
+		if err != nil {
+			return err
+		}
+		_, err = gw.ProcessBundle(ctx, bundle)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	asOf := healthcheck.DateOf(today, time.UTC)
+	collect := func(batch int) []byte {
+		var all []healthcheck.Verdict
+		if err := gw.Verdicts(ctx, asOf, "", batch, func(v healthcheck.Verdict) error { all = append(all, v); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < len(all); i++ {
+			if all[i-1].NHSNumber >= all[i].NHSNumber {
+				t.Fatalf("verdicts out of order: %s before %s", all[i-1].NHSNumber, all[i].NHSNumber)
+			}
+		}
+		if len(all) != cfg.People {
+			t.Fatalf("%d verdicts, want %d", len(all), cfg.People)
+		}
+		data, err := json.Marshal(all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	if one, all := collect(1), collect(1000); string(one) != string(all) {
+		t.Error("verdicts differ between batches of one and of everyone")
+	}
 }
