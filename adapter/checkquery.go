@@ -70,13 +70,45 @@ func (g *Gateway) Verdicts(ctx context.Context, asOf healthcheck.Date, mode heal
 	if err != nil {
 		return err
 	}
-	return g.eachBatch(ctx, batch, func(people []string) error {
-		rows, err := g.store.ProjectionsOfPeople(ctx, people)
+	// The next batch is read while this one is evaluated.
+	type rowsOf struct {
+		people []string
+		rows   []store.Projection
+		err    error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan rowsOf, 1)
+	go func() {
+		defer close(next)
+		send := func(b rowsOf) error {
+			select {
+			case next <- b:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := g.eachBatch(ctx, batch, func(people []string) error {
+			rows, err := g.store.ProjectionsOfPeople(ctx, people)
+			if err != nil {
+				return err
+			}
+			return send(rowsOf{people: people, rows: rows})
+		})
 		if err != nil {
+			send(rowsOf{err: err})
+		}
+	}()
+	for b := range next {
+		if b.err != nil {
+			return b.err
+		}
+		if err := g.verdicts(b.people, b.rows, asOf, cfg, fn); err != nil {
 			return err
 		}
-		return g.verdicts(people, rows, asOf, cfg, fn)
-	})
+	}
+	return ctx.Err()
 }
 
 // checkConfig returns the health check configuration with mode, or the
