@@ -10,34 +10,84 @@ import (
 	"github.com/carebridge/carebridge/fhir"
 )
 
-// Reconcile runs the health check of everyone known at asOf: it pages
-// through the people with facts or Tasks, batch people per transaction,
-// and reconciles their Tasks as a write would. It is safe while traffic
-// flows: each person is locked while reconciled, and a run again with the
-// same data and date changes nothing. progress, when not nil, is told the
-// totals after each batch.
+// Reconcile runs the health check of everyone known at asOf and
+// reconciles their Tasks as a write would. It pages through the people with
+// facts or Tasks, reading and evaluating the committed state (the next
+// batch is read while one is evaluated); the people whose Tasks must change
+// are then reconciled again in a transaction, locked, from what it reads,
+// so a write about them committed meanwhile is not overwritten. A person
+// written to during the run is reconciled by that write itself. A run again
+// with the same data and date changes nothing and writes nothing. progress,
+// when not nil, is told the totals after each batch.
 func (g *Gateway) Reconcile(ctx context.Context, asOf healthcheck.Date, batch int, progress func(ReconcileResult)) (ReconcileResult, error) {
 	var total ReconcileResult
-	if g.check == nil {
-		return total, ErrNoHealthCheck
+	cfg, err := g.checkConfig("")
+	if err != nil {
+		return total, err
 	}
-	err := g.eachBatch(ctx, batch, func(people []string) error {
-		var r ReconcileResult
-		err := g.store.Transact(ctx, func(ctx context.Context, tx store.Tx) error {
-			var err error
-			r, err = g.reconcile(ctx, tx, people, asOf)
-			return err
-		})
+	err = g.eachEvaluated(ctx, asOf, cfg, batch, func(people []string, verdicts []healthcheck.Verdict) error {
+		have, err := g.store.CheckTasks(ctx, people)
 		if err != nil {
-			return fmt.Errorf("reconcile the people from %s: %w", people[0], err)
+			return err
 		}
-		total.add(r)
+		var change []string
+		for _, v := range verdicts {
+			var mine []store.CheckTask
+			for len(have) > 0 && have[0].Person < v.NHSNumber {
+				have = have[1:]
+			}
+			for len(have) > 0 && have[0].Person == v.NHSNumber {
+				mine, have = append(mine, have[0]), have[1:]
+			}
+			if needsChange(v, mine) {
+				change = append(change, v.NHSNumber)
+				continue
+			}
+			total.add(ReconcileResult{People: 1, Eligible: boolInt(v.Eligibility.Eligible), AllSix: boolInt(v.AllSixDone)})
+		}
+		if len(change) > 0 {
+			var r ReconcileResult
+			err := g.store.Transact(ctx, func(ctx context.Context, tx store.Tx) error {
+				var err error
+				r, err = g.reconcile(ctx, tx, change, asOf)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("reconcile the people from %s: %w", change[0], err)
+			}
+			total.add(r)
+		}
 		if progress != nil {
 			progress(total)
 		}
 		return nil
 	})
 	return total, err
+}
+
+// needsChange reports whether the Tasks of v's person (have) differ from
+// what v wants: a Task to raise, or an open one to close.
+func needsChange(v healthcheck.Verdict, have []store.CheckTask) bool {
+	known := make(map[string]bool, len(have))
+	for _, c := range have {
+		known[c.Key] = true
+		if _, closes := v.Close(c.Key); c.Open && closes {
+			return true
+		}
+	}
+	for _, t := range v.Tasks {
+		if !known[t.Key] {
+			return true
+		}
+	}
+	return false
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // eachBatch gives fn the people with facts or Tasks, batch at a time, in
@@ -70,7 +120,20 @@ func (g *Gateway) Verdicts(ctx context.Context, asOf healthcheck.Date, mode heal
 	if err != nil {
 		return err
 	}
-	// The next batch is read while this one is evaluated.
+	return g.eachEvaluated(ctx, asOf, cfg, batch, func(_ []string, verdicts []healthcheck.Verdict) error {
+		for _, v := range verdicts {
+			if err := fn(v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// eachEvaluated gives fn the people with facts or Tasks, batch at a time in
+// NHS number order, with their verdicts at asOf from the committed facts.
+// The next batch is read while one is evaluated.
+func (g *Gateway) eachEvaluated(ctx context.Context, asOf healthcheck.Date, cfg *healthcheck.Config, batch int, fn func(people []string, verdicts []healthcheck.Verdict) error) error {
 	type rowsOf struct {
 		people []string
 		rows   []store.Projection
@@ -104,7 +167,11 @@ func (g *Gateway) Verdicts(ctx context.Context, asOf healthcheck.Date, mode heal
 		if b.err != nil {
 			return b.err
 		}
-		if err := g.verdicts(b.people, b.rows, asOf, cfg, fn); err != nil {
+		verdicts, err := g.evaluate(b.people, b.rows, asOf, cfg)
+		if err != nil {
+			return err
+		}
+		if err := fn(b.people, verdicts); err != nil {
 			return err
 		}
 	}

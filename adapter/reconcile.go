@@ -182,9 +182,23 @@ func (g *Gateway) taskWrite(id string, version int64, task fhir.Value, now time.
 
 // verdicts evaluates each of people (sorted) from their projection rows
 // (in person order) at asOf, and gives fn the verdicts in people order.
-// Decoding and evaluation, the costly part, run on every CPU; fn runs on
-// the caller's goroutine.
 func (g *Gateway) verdicts(people []string, rows []store.Projection, asOf healthcheck.Date, cfg *healthcheck.Config, fn func(healthcheck.Verdict) error) error {
+	out, err := g.evaluate(people, rows, asOf, cfg)
+	if err != nil {
+		return err
+	}
+	for _, v := range out {
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evaluate returns the verdicts of people (sorted) from their projection
+// rows (in person order) at asOf, in people order. Decoding and
+// evaluation, the costly part, run on every CPU.
+func (g *Gateway) evaluate(people []string, rows []store.Projection, asOf healthcheck.Date, cfg *healthcheck.Config) ([]healthcheck.Verdict, error) {
 	// Each person's rows, found in one pass.
 	own := make([][]store.Projection, len(people))
 	for i, p := range people {
@@ -199,7 +213,7 @@ func (g *Gateway) verdicts(people []string, rows []store.Projection, asOf health
 	}
 	out := make([]healthcheck.Verdict, len(people))
 	errs := make([]error, len(people))
-	evaluate := func(i int) {
+	one := func(i int) {
 		facts := make([]sharedcare.Facts, len(own[i]))
 		for j, r := range own[i] {
 			if facts[j], errs[i] = decodeFacts(r); errs[i] != nil {
@@ -211,7 +225,7 @@ func (g *Gateway) verdicts(people []string, rows []store.Projection, asOf health
 	workers := min(runtime.GOMAXPROCS(0), (len(people)+31)/32)
 	if workers <= 1 {
 		for i := range people {
-			evaluate(i)
+			one(i)
 		}
 	} else {
 		var next atomic.Int64
@@ -219,19 +233,16 @@ func (g *Gateway) verdicts(people []string, rows []store.Projection, asOf health
 		for range workers {
 			wg.Go(func() {
 				for i := int(next.Add(1) - 1); i < len(people); i = int(next.Add(1) - 1) {
-					evaluate(i)
+					one(i)
 				}
 			})
 		}
 		wg.Wait()
 	}
-	for i := range people {
-		if errs[i] != nil {
-			return errs[i]
-		}
-		if err := fn(out[i]); err != nil {
-			return err
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return out, nil
 }
