@@ -93,8 +93,8 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// readerMmapBytes is how much of the file each reader maps.
-const readerMmapBytes = 1 << 34
+// mmapBytes is how much of the file each connection maps.
+const mmapBytes = 1 << 34
 
 // Open opens (creating if needed) the database at cfg.Path. Call Migrate
 // before the first transaction.
@@ -127,6 +127,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	common.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 	common.Add("_pragma", "cache_size(-"+strconv.Itoa(cache)+")")
 	common.Add("_pragma", "temp_store(MEMORY)")
+	// Connections map the file rather than copy each page through a read
+	// call: a full reconciliation reads every person's rows, and copying
+	// them page by page doubled its time. Writes still go through the WAL.
+	// SQLite caps the size at its build limit.
+	common.Add("_pragma", "mmap_size("+strconv.FormatInt(mmapBytes, 10)+")")
 
 	w := url.Values{}
 	for k, v := range common {
@@ -157,11 +162,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		r[k] = v
 	}
 	r.Set("_query_only", "1")
-	// Readers map the file rather than copy each page through a read
-	// call: a full reconciliation reads every person's rows, and copying
-	// them page by page doubled its time. SQLite caps the size at its
-	// build limit.
-	r.Add("_pragma", "mmap_size("+strconv.FormatInt(readerMmapBytes, 10)+")")
 	reader, err := sql.Open("sqlite", cfg.Path+"?"+r.Encode())
 	if err != nil {
 		writer.Close()
