@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,16 +35,12 @@ stdout.`,
 				return err
 			}
 			ctx := cmd.Context()
-			// The total is for the progress bar only: the run does not
-			// wait for it.
-			bar := newProgress(e.stderr, "reconcile", 0, time.Now)
-			go func() {
-				if n, err := a.gateway.CountPeople(ctx); err == nil {
-					bar.setTotal(n)
-				}
-			}()
+			total, err := a.gateway.CountPeople(ctx)
+			if err != nil {
+				return err
+			}
+			bar := newProgress(e.stderr, "reconcile", total, time.Now)
 			res, err := a.gateway.Reconcile(ctx, date, batch, func(r adapter.ReconcileResult) { bar.update(r.People) })
-			bar.setTotal(res.People)
 			bar.done(res.People)
 			if err != nil {
 				return err
@@ -78,12 +73,10 @@ func referenceDate(s string, loc *time.Location) (healthcheck.Date, error) {
 type progress struct {
 	w     io.Writer
 	what  string
+	total int
 	now   func() time.Time
 	start time.Time
 	last  time.Time
-
-	mu    sync.Mutex
-	total int // 0 while not known
 }
 
 func newProgress(w io.Writer, what string, total int, now func() time.Time) *progress {
@@ -92,13 +85,6 @@ func newProgress(w io.Writer, what string, total int, now func() time.Time) *pro
 }
 
 func (p *progress) elapsed() time.Duration { return p.now().Sub(p.start) }
-
-// setTotal sets the total once it is known.
-func (p *progress) setTotal(n int) {
-	p.mu.Lock()
-	p.total = n
-	p.mu.Unlock()
-}
 
 // update shows done of total, when a second has passed since the last line.
 func (p *progress) update(done int) {
@@ -113,27 +99,19 @@ func (p *progress) done(done int) { p.line(done) }
 
 func (p *progress) line(done int) {
 	const width = 30
-	p.mu.Lock()
-	total := p.total
-	p.mu.Unlock()
-	switch {
-	case total == 0 && done == 0:
-		fmt.Fprintf(p.w, "%s: nobody to reconcile\n", p.what)
-		return
-	case total == 0:
-		fmt.Fprintf(p.w, "%s: %d people, counting the rest\n", p.what, done)
-		return
+	frac := 1.0
+	if p.total > 0 {
+		frac = min(1, float64(done)/float64(p.total))
 	}
-	frac := min(1, float64(done)/float64(total))
 	filled := int(frac * width)
 	secs := p.elapsed().Seconds()
 	rate, eta := 0.0, ""
 	if secs > 0 {
 		rate = float64(done) / secs
 	}
-	if rate > 0 && done < total {
-		eta = fmt.Sprintf(", %s left", time.Duration(float64(total-done)/rate*float64(time.Second)).Round(time.Second))
+	if rate > 0 && done < p.total {
+		eta = fmt.Sprintf(", %s left", time.Duration(float64(p.total-done)/rate*float64(time.Second)).Round(time.Second))
 	}
 	fmt.Fprintf(p.w, "%s [%s%s] %3.0f%% %d/%d people, %.0f/s%s\n", p.what,
-		strings.Repeat("#", filled), strings.Repeat(".", width-filled), frac*100, done, total, rate, eta)
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), frac*100, done, p.total, rate, eta)
 }
