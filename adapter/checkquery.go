@@ -33,17 +33,12 @@ func (g *Gateway) Reconcile(ctx context.Context, asOf healthcheck.Date, batch in
 		var change []string
 		for _, v := range verdicts {
 			var mine []store.CheckTask
-			for len(have) > 0 && have[0].Person < v.NHSNumber {
-				have = have[1:]
-			}
-			for len(have) > 0 && have[0].Person == v.NHSNumber {
-				mine, have = append(mine, have[0]), have[1:]
-			}
-			if needsChange(v, mine) {
+			mine, have = tasksOf(have, v.NHSNumber)
+			if !planTasks(v, mine).empty() {
 				change = append(change, v.NHSNumber)
 				continue
 			}
-			total.add(ReconcileResult{People: 1, Eligible: boolInt(v.Eligibility.Eligible), AllSix: boolInt(v.AllSixDone)})
+			total.add(counted(v))
 		}
 		if len(change) > 0 {
 			var r ReconcileResult
@@ -63,31 +58,6 @@ func (g *Gateway) Reconcile(ctx context.Context, asOf healthcheck.Date, batch in
 		return nil
 	})
 	return total, err
-}
-
-// needsChange reports whether the Tasks of v's person (have) differ from
-// what v wants: a Task to raise, or an open one to close.
-func needsChange(v healthcheck.Verdict, have []store.CheckTask) bool {
-	known := make(map[string]bool, len(have))
-	for _, c := range have {
-		known[c.Key] = true
-		if _, closes := v.Close(c.Key); c.Open && closes {
-			return true
-		}
-	}
-	for _, t := range v.Tasks {
-		if !known[t.Key] {
-			return true
-		}
-	}
-	return false
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // eachBatch gives fn the people with facts or Tasks, batch at a time, in

@@ -77,19 +77,8 @@ func (g *Gateway) reconcile(ctx context.Context, tx store.Tx, people []string, a
 	var links []store.CheckTask
 	err = g.verdicts(people, rows, asOf, g.check, func(v healthcheck.Verdict) error {
 		var have []store.CheckTask
-		for len(existing) > 0 && existing[0].Person < v.NHSNumber {
-			existing = existing[1:]
-		}
-		for len(existing) > 0 && existing[0].Person == v.NHSNumber {
-			have, existing = append(have, existing[0]), existing[1:]
-		}
-		res.People++
-		if v.Eligibility.Eligible {
-			res.Eligible++
-		}
-		if v.AllSixDone {
-			res.AllSix++
-		}
+		have, existing = tasksOf(existing, v.NHSNumber)
+		res.add(counted(v))
 		w, l, err := g.taskChanges(ctx, tx, v, have, now, &res)
 		writes, links = append(writes, w...), append(links, l...)
 		return err
@@ -108,20 +97,54 @@ func (g *Gateway) reconcile(ctx context.Context, tx store.Tx, people []string, a
 	return res, nil
 }
 
-// taskChanges returns the Task versions and links that bring the Tasks of
-// v's person (have, in key order) in line with v, counting them in res.
-func (g *Gateway) taskChanges(ctx context.Context, tx store.Tx, v healthcheck.Verdict, have []store.CheckTask, now time.Time, res *ReconcileResult) ([]store.Write, []store.CheckTask, error) {
-	var writes []store.Write
-	var links []store.CheckTask
-	known := make(map[string]bool, len(have))
+// taskPlan is what brings one person's Tasks in line with their verdict:
+// the Tasks to raise, and the open ones to close, with how.
+type taskPlan struct {
+	raise []healthcheck.Task
+	close []closing
+}
+
+// closing is an open Task to close, and how it ends.
+type closing struct {
+	link    store.CheckTask
+	outcome healthcheck.Outcome
+}
+
+// planTasks compares the Tasks of v's person (have) with what v wants: it
+// raises the Tasks whose key was never raised (one Task per key, ever,
+// whatever became of it) and closes the open ones v no longer wants.
+func planTasks(v healthcheck.Verdict, have []store.CheckTask) taskPlan {
+	var p taskPlan
+	known := make(map[string]bool, len(have)+len(v.Tasks))
 	for _, c := range have {
 		known[c.Key] = true
+		if !c.Open {
+			continue
+		}
+		if outcome, ok := v.Close(c.Key); ok {
+			p.close = append(p.close, closing{c, outcome})
+		}
 	}
 	for _, t := range v.Tasks {
-		if known[t.Key] {
-			continue // one Task per key, ever, whatever became of it
+		if !known[t.Key] {
+			known[t.Key] = true
+			p.raise = append(p.raise, t)
 		}
-		known[t.Key] = true
+	}
+	return p
+}
+
+// empty reports whether the plan changes nothing.
+func (p taskPlan) empty() bool { return len(p.raise) == 0 && len(p.close) == 0 }
+
+// taskChanges returns the Task versions and links that carry out the plan
+// for v's Tasks (have, in key order), counting them in res. A Task to
+// close that is gone or that its owner has finished is only marked closed.
+func (g *Gateway) taskChanges(ctx context.Context, tx store.Tx, v healthcheck.Verdict, have []store.CheckTask, now time.Time, res *ReconcileResult) ([]store.Write, []store.CheckTask, error) {
+	plan := planTasks(v, have)
+	var writes []store.Write
+	var links []store.CheckTask
+	for _, t := range plan.raise {
 		w, err := g.taskWrite(g.newID(), 1, newTaskResource(t, v.NHSNumber, now), now, http.MethodPost)
 		if err != nil {
 			return nil, nil, err
@@ -130,17 +153,11 @@ func (g *Gateway) taskChanges(ctx context.Context, tx store.Tx, v healthcheck.Ve
 		links = append(links, store.CheckTask{Key: t.Key, Person: v.NHSNumber, TaskID: w.ID, Open: true})
 		res.Raised++
 	}
-	for _, c := range have {
-		if !c.Open {
-			continue
-		}
-		outcome, ok := v.Close(c.Key)
-		if !ok {
-			continue
-		}
-		c.Open = false
-		links = append(links, c)
-		cur, err := tx.Read(ctx, "Task", c.TaskID)
+	for _, c := range plan.close {
+		link := c.link
+		link.Open = false
+		links = append(links, link)
+		cur, err := tx.Read(ctx, "Task", link.TaskID)
 		switch fhir.KindOf(err) {
 		case fhir.NotFound, fhir.Gone:
 			continue // deleted: nothing to close
@@ -150,23 +167,48 @@ func (g *Gateway) taskChanges(ctx context.Context, tx store.Tx, v healthcheck.Ve
 		}
 		task, err := fhir.ParseJSON(cur.Body)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read Task/%s: %w", c.TaskID, err)
+			return nil, nil, fmt.Errorf("read Task/%s: %w", link.TaskID, err)
 		}
 		if terminalTaskStatus(task.Str("status")) {
 			continue // its owner finished it
 		}
-		w, err := g.taskWrite(c.TaskID, cur.VersionID+1, closeTaskResource(task, outcome, now), now, http.MethodPut)
+		w, err := g.taskWrite(link.TaskID, cur.VersionID+1, closeTaskResource(task, c.outcome, now), now, http.MethodPut)
 		if err != nil {
 			return nil, nil, err
 		}
 		writes = append(writes, w)
-		if outcome.Status == "completed" {
+		if c.outcome.Status == "completed" {
 			res.Completed++
 		} else {
 			res.Cancelled++
 		}
 	}
 	return writes, links, nil
+}
+
+// tasksOf splits the Tasks of person off the front of tasks (in person
+// order, none before person): the person's, and the rest.
+func tasksOf(tasks []store.CheckTask, person string) (mine, rest []store.CheckTask) {
+	for len(tasks) > 0 && tasks[0].Person < person {
+		tasks = tasks[1:]
+	}
+	n := 0
+	for n < len(tasks) && tasks[n].Person == person {
+		n++
+	}
+	return tasks[:n], tasks[n:]
+}
+
+// counted is the count of one person's verdict in a ReconcileResult.
+func counted(v healthcheck.Verdict) ReconcileResult {
+	r := ReconcileResult{People: 1}
+	if v.Eligibility.Eligible {
+		r.Eligible = 1
+	}
+	if v.AllSixDone {
+		r.AllSix = 1
+	}
+	return r
 }
 
 // taskWrite stamps and indexes a version of a Task the gateway writes.

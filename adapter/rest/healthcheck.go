@@ -55,13 +55,13 @@ func (s *Server) handleReconcile(c echo.Context) error {
 	return writeBody(c, http.StatusOK, fhir.Object(
 		fhir.Member{Name: "resourceType", Value: fhir.String("Parameters")},
 		fhir.Member{Name: "parameter", Value: fhir.Array(
-			param("date", "valueDate", fhir.String(asOf.String())),
-			param("people", "valueInteger", fhir.Int(int64(res.People))),
-			param("eligible", "valueInteger", fhir.Int(int64(res.Eligible))),
-			param("allSixDone", "valueInteger", fhir.Int(int64(res.AllSix))),
-			param("tasksRaised", "valueInteger", fhir.Int(int64(res.Raised))),
-			param("tasksCompleted", "valueInteger", fhir.Int(int64(res.Completed))),
-			param("tasksCancelled", "valueInteger", fhir.Int(int64(res.Cancelled))),
+			part("date", "valueDate", fhir.String(asOf.String())),
+			part("people", "valueInteger", fhir.Int(int64(res.People))),
+			part("eligible", "valueInteger", fhir.Int(int64(res.Eligible))),
+			part("allSixDone", "valueInteger", fhir.Int(int64(res.AllSix))),
+			part("tasksRaised", "valueInteger", fhir.Int(int64(res.Raised))),
+			part("tasksCompleted", "valueInteger", fhir.Int(int64(res.Completed))),
+			part("tasksCancelled", "valueInteger", fhir.Int(int64(res.Cancelled))),
 		)},
 	).AppendJSON(nil))
 }
@@ -78,9 +78,6 @@ func (s *Server) referenceDate(v string) (healthcheck.Date, error) {
 	}
 	return d, nil
 }
-
-// param is one Parameters.parameter with a value.
-func param(name, valueType string, v fhir.Value) fhir.Value { return part(name, valueType, v) }
 
 // handleHealthCheck serves GET [base]/Patient/{id}/$health-check: the
 // person's health check at the date parameter (today when none), in the
