@@ -25,7 +25,7 @@ func (g *Gateway) ProcessBundle(ctx context.Context, bundle fhir.Value) (BundleR
 	}
 	if kind == fhir.Transaction {
 		var results []EntryResult
-		err := g.store.Transact(ctx, func(ctx context.Context, tx store.Tx) error {
+		err := g.transact(ctx, func(ctx context.Context, tx store.Tx) error {
 			var err error
 			results, err = g.execute(ctx, tx, entries, transaction)
 			return err
@@ -43,7 +43,7 @@ func (g *Gateway) ProcessBundle(ctx context.Context, bundle fhir.Value) (BundleR
 		}
 		one := entries[i : i+1 : i+1]
 		var r []EntryResult
-		err := g.store.Transact(ctx, func(ctx context.Context, tx store.Tx) error {
+		err := g.transact(ctx, func(ctx context.Context, tx store.Tx) error {
 			var err error
 			r, err = g.execute(ctx, tx, one, batchEntry)
 			return err

@@ -42,7 +42,7 @@ func (g *Gateway) Reconcile(ctx context.Context, asOf healthcheck.Date, batch in
 		}
 		if len(change) > 0 {
 			var r ReconcileResult
-			err := g.store.Transact(ctx, func(ctx context.Context, tx store.Tx) error {
+			err := g.transact(ctx, func(ctx context.Context, tx store.Tx) error {
 				var err error
 				r, err = g.reconcile(ctx, tx, change, asOf)
 				return err

@@ -60,6 +60,8 @@ type Gateway struct {
 	check *healthcheck.Config // nil: no health check
 	pcns  map[string][]string
 	names map[string]string
+	// commits wakes those waiting for the next committed write.
+	commits broadcast
 }
 
 // New returns a Gateway over st.

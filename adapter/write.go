@@ -112,7 +112,7 @@ func (g *Gateway) writeOne(ctx context.Context, e fhir.Entry) (EntryResult, erro
 	}
 	entries := []fhir.Entry{e}
 	var results []EntryResult
-	err := g.store.Transact(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := g.transact(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		results, err = g.execute(ctx, tx, entries, single)
 		return err
@@ -202,7 +202,7 @@ func (g *Gateway) execute(ctx context.Context, tx store.Tx, entries []fhir.Entry
 		}
 	}
 	if len(writes) > 0 {
-		if err := tx.Put(ctx, writes); err != nil {
+		if err := g.put(ctx, tx, writes); err != nil {
 			return nil, err
 		}
 		people, err := g.projectWrites(ctx, tx, ws, writes)

@@ -1,0 +1,58 @@
+package adapter
+
+import (
+	"context"
+	"sync"
+
+	"github.com/carebridge/carebridge/adapter/store"
+)
+
+// put stores new versions in tx. Every version the Gateway writes, from a
+// sender or from its own health check automation, goes through it, so that
+// what must commit with a version (its change feed entries, the
+// notifications it triggers) is written in one place.
+func (g *Gateway) put(ctx context.Context, tx store.Tx, writes []store.Write) error {
+	return tx.Put(ctx, writes)
+}
+
+// transact runs fn in one store transaction and, once it has committed,
+// tells whoever waits on Committed.
+func (g *Gateway) transact(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	if err := g.store.Transact(ctx, fn); err != nil {
+		return err
+	}
+	g.commits.signal()
+	return nil
+}
+
+// Committed returns a channel that is closed when the next write
+// transaction of this Gateway commits: long polls and outbound delivery
+// wait on it instead of asking the database again and again. Another
+// gateway's commits on a shared database do not close it, so waiters must
+// also look again now and then.
+func (g *Gateway) Committed() <-chan struct{} { return g.commits.wait() }
+
+// broadcast wakes every waiter at once: wait returns a channel that the
+// next signal closes.
+type broadcast struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (b *broadcast) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+func (b *broadcast) signal() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
+	}
+}
