@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/carebridge/carebridge/adapter/healthcheck"
 	"github.com/carebridge/carebridge/adapter/sharedcare"
@@ -48,15 +49,19 @@ and removed at exit, unless --db names one (or --keep is given). Stop with Ctrl-
 			if len(cfg.HealthCheck.PCNs) == 0 {
 				cfg.HealthCheck.PCNs = []PCNConfig{demoPCN}
 			}
+			dir, err := os.MkdirTemp("", "carebridge-demo-")
+			if err != nil {
+				return err
+			}
+			if !keep {
+				defer os.RemoveAll(dir)
+			}
 			if !cmd.Flags().Changed("db") && e.getenv(envName("db")) == "" {
-				dir, err := os.MkdirTemp("", "carebridge-demo-")
-				if err != nil {
-					return err
-				}
-				if !keep {
-					defer os.RemoveAll(dir)
-				}
 				cfg.DB = "sqlite:" + filepath.Join(dir, "demo.db")
+			}
+			configFile, err := writeDemoConfig(dir, cfg.HealthCheck.PCNs)
+			if err != nil {
+				return err
 			}
 			a, err := newApp(ctx, cfg, e.stderr)
 			if err != nil {
@@ -83,7 +88,7 @@ and removed at exit, unless --db names one (or --keep is given). Stop with Ctrl-
 			if err != nil {
 				return err
 			}
-			printDemoHelp(e, "http://"+ln.Addr().String(), cfg.DB, today, example)
+			printDemoHelp(e, "http://"+ln.Addr().String(), cfg.DB, configFile, today, example)
 			return a.server.Serve(ctx, ln)
 		},
 	}
@@ -194,7 +199,27 @@ func demoExample(ctx context.Context, a *app, today healthcheck.Date) (demoPerso
 	return p, nil
 }
 
-func printDemoHelp(e *env, root, db string, today healthcheck.Date, p demoPerson) {
+// writeDemoConfig writes the demo's PCNs as a configuration file in dir,
+// so that the commands the demo suggests see the same PCN.
+func writeDemoConfig(dir string, pcns []PCNConfig) (string, error) {
+	var doc struct {
+		HealthCheck struct {
+			PCNs []PCNConfig `yaml:"pcns"`
+		} `yaml:"healthCheck"`
+	}
+	doc.HealthCheck.PCNs = pcns
+	data, err := yaml.Marshal(doc)
+	if err != nil {
+		return "", fmt.Errorf("write the demo configuration: %w", err)
+	}
+	path := filepath.Join(dir, "demo.yaml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return "", fmt.Errorf("write the demo configuration: %w", err)
+	}
+	return path, nil
+}
+
+func printDemoHelp(e *env, root, db, configFile string, today healthcheck.Date, p demoPerson) {
 	base := root + "/fhir"
 	fmt.Fprintf(e.stdout, `
 CareBridge demo is running.
@@ -210,8 +235,8 @@ Try:
   curl -s '%[1]s/Observation?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|%[6]s'
   curl -s '%[1]s/$health-check-report?kind=pcn&date=%[4]s'
   curl -s -X POST '%[1]s/$reconcile?date=%[4]s'
-  carebridge report --db %[2]s --as-of %[4]s
+  carebridge report --db %[2]s --config %[7]s --as-of %[4]s
 
 Stop with Ctrl-C.
-`, base, redactDB(db), root, today, p.patientID, p.nhs)
+`, base, redactDB(db), root, today, p.patientID, p.nhs, configFile)
 }

@@ -311,6 +311,18 @@ func TestDemoSeedsOnceAndServes(t *testing.T) {
 			t.Errorf("demo example %s finds nothing", url)
 		}
 	}
+	// The report command the demo prints sees the demo's PCN.
+	report := regexp.MustCompile(`(?m)^\s*carebridge (report .*)$`).FindStringSubmatch(s.stdout.String())
+	if report == nil {
+		t.Fatalf("the demo prints no report command:\n%s", s.stdout)
+	}
+	var csv, errs bytes.Buffer
+	if err := run(context.Background(), strings.Fields(report[1]), noEnv, &csv, &errs); err != nil {
+		t.Fatalf("%s: %v\n%s", report[0], err, errs.String())
+	}
+	if !strings.Contains(csv.String(), "U12345") {
+		t.Errorf("%s has no row for the demo PCN:\n%s", report[1], csv.String())
+	}
 	patients := getJSON(t, s.base+"/fhir/Patient?_summary=count")["total"]
 	if err := s.wait(t); err != nil {
 		t.Fatal(err)
