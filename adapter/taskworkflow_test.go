@@ -2,6 +2,7 @@ package adapter_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -249,4 +250,52 @@ func key(t *testing.T, task fhir.Value) string {
 	}
 	t.Fatalf("Task/%s has no idempotency key", task.Str("id"))
 	return ""
+}
+
+// TestConcurrentStatusChangesToOneTask has the owner complete and the
+// requester cancel one Task at once, several times over, each writer with
+// its own note: exactly one change wins, and every other is checked against
+// the version that won and refused, because a finished Task does not
+// change.
+func TestConcurrentStatusChangesToOneTask(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		gw := newGateway(t, st)
+		task := func(status, note string) fhir.Value {
+			return resource(t, `{"resourceType":"Task","id":"t3","status":"`+status+`","intent":"order","statusReason":{"text":"as agreed"},"note":[{"text":"`+note+`"}],
+				"owner":{"identifier":{"system":"`+odsSystem+`","value":"`+practice+`"}},"requester":{"identifier":{"system":"`+odsSystem+`","value":"RXX"}}}`)
+		}
+		if _, err := gw.Update(as("RXX"), "Task", "t3", task("in-progress", "raised"), ""); err != nil {
+			t.Fatal(err)
+		}
+		const writers = 8
+		errs := make(chan error, writers)
+		for i := range writers {
+			go func() {
+				ctx, status := as(practice), "completed"
+				if i%2 == 1 {
+					ctx, status = as("RXX"), "cancelled"
+				}
+				_, err := gw.Update(ctx, "Task", "t3", task(status, fmt.Sprintf("writer %d", i)), "")
+				errs <- err
+			}()
+		}
+		won := 0
+		for range writers {
+			switch err := <-errs; fhir.KindOf(err) {
+			case fhir.Unprocessable:
+				if !strings.Contains(err.Error(), "is final") {
+					t.Errorf("refusal %v does not say the Task is finished", err)
+				}
+			default:
+				if err != nil {
+					t.Errorf("a concurrent change failed with %v, want a refusal", err)
+					continue
+				}
+				won++
+			}
+		}
+		if v := version(t, gw, "Task", "t3"); won != 1 || v != 2 {
+			t.Errorf("%d changes won and the Task is at version %d; want one, and version 2", won, v)
+		}
+	})
 }
