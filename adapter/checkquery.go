@@ -7,6 +7,7 @@ import (
 
 	"github.com/carebridge/carebridge/adapter/healthcheck"
 	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/adapter/taskflow"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -211,7 +212,7 @@ func (g *Gateway) HealthCheck(ctx context.Context, nhsNumber string, asOf health
 		if err != nil {
 			return v, nil, fmt.Errorf("read Task/%s: %w", l.TaskID, err)
 		}
-		if terminalTaskStatus(task.Str("status")) {
+		if taskflow.Terminal(taskflow.Status(task.Str("status"))) {
 			continue
 		}
 		s := CheckTaskState{ID: l.TaskID, Status: task.Str("status"), Key: l.Key}

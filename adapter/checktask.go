@@ -7,6 +7,7 @@ import (
 
 	"github.com/carebridge/carebridge/adapter/healthcheck"
 	"github.com/carebridge/carebridge/adapter/sharedcare"
+	"github.com/carebridge/carebridge/adapter/taskflow"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -19,7 +20,7 @@ import (
 const (
 	// TaskSource is the meta.source of the Tasks the gateway raises. No
 	// mapping profile reads it: the gateway's own Tasks are not facts.
-	TaskSource = "urn:carebridge:source:healthcheck"
+	TaskSource = taskflow.GatewaySource
 	// TaskKeySystem is the identifier system of a Task's idempotency key.
 	TaskKeySystem      = "https://carebridge.example/Id/smi-health-check-task"
 	taskKindSystem     = "https://carebridge.example/CodeSystem/smi-health-check-task"
@@ -150,26 +151,34 @@ func newTaskResource(t healthcheck.Task, nhsNumber string, now time.Time) fhir.V
 	return fhir.Object(members...)
 }
 
-// closeTaskResource ends a stored Task the way o says, at now: status,
-// business status, and for a completion the evidence as output. The rest
-// of the Task, whoever wrote it, is kept.
+// closingReason is the statusReason text of a Task the gateway closes
+// with business status bs: a completion without evidence would need one
+// (rule 16), and it tells the practice why in words.
+func closingReason(bs string) string {
+	switch bs {
+	case healthcheck.SatisfiedByEvidence:
+		return "closed by CareBridge: qualifying evidence was recorded"
+	case healthcheck.NoLongerEligible:
+		return "closed by CareBridge: the person is no longer eligible for the health check"
+	case healthcheck.DeclinedByPatient:
+		return "closed by CareBridge: the person declined this component"
+	case healthcheck.Superseded:
+		return "closed by CareBridge: a Task for another cycle or organisation replaces this one"
+	}
+	return "closed by CareBridge: " + bs
+}
+
+// closeTaskResource ends a stored Task the way o says, at now: status, its
+// reason, business status, and for a completion the evidence as output.
+// The rest of the Task, whoever wrote it, is kept.
 func closeTaskResource(task fhir.Value, o healthcheck.Outcome, now time.Time) fhir.Value {
 	task = task.Clone()
 	task.Set("status", fhir.String(o.Status))
+	task.Set("statusReason", fhir.Object(fhir.Member{Name: "text", Value: fhir.String(closingReason(o.BusinessStatus))}))
 	task.Set("businessStatus", concept(taskBusinessSystem, o.BusinessStatus, ""))
 	task.Set("lastModified", fhir.String(fhir.FormatInstant(now)))
 	if o.Status == "completed" && len(o.Evidence) > 0 {
 		task.Set("output", fhir.Array(evidenceParams(o.Evidence)...))
 	}
 	return task
-}
-
-// terminalTaskStatus reports whether a Task in status s is finished (rule
-// 16): the gateway no longer changes it.
-func terminalTaskStatus(s string) bool {
-	switch s {
-	case "completed", "cancelled", "failed", "rejected", "entered-in-error":
-		return true
-	}
-	return false
 }

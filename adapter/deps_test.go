@@ -16,6 +16,7 @@ var domainPackages = []string{
 	"github.com/carebridge/carebridge/adapter/healthcheck",
 	"github.com/carebridge/carebridge/adapter/checkfhir",
 	"github.com/carebridge/carebridge/adapter/synth",
+	"github.com/carebridge/carebridge/adapter/taskflow",
 }
 
 // forbiddenImports are import path prefixes no domain package may depend on,

@@ -13,6 +13,7 @@ import (
 	"github.com/carebridge/carebridge/adapter/healthcheck"
 	"github.com/carebridge/carebridge/adapter/sharedcare"
 	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/adapter/taskflow"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -145,7 +146,11 @@ func (g *Gateway) taskChanges(ctx context.Context, tx store.Tx, v healthcheck.Ve
 	var writes []store.Write
 	var links []store.CheckTask
 	for _, t := range plan.raise {
-		w, err := g.taskWrite(g.newID(), 1, newTaskResource(t, v.NHSNumber, now), now, http.MethodPost)
+		task := newTaskResource(t, v.NHSNumber, now)
+		if err := taskflow.Create(taskflow.Read(task)); err != nil {
+			return nil, nil, fhir.Wrap(fmt.Errorf("raise Task %s: %w", t.Key, err), "reconciling the health check")
+		}
+		w, err := g.taskWrite(g.newID(), 1, task, now, http.MethodPost)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -169,10 +174,18 @@ func (g *Gateway) taskChanges(ctx context.Context, tx store.Tx, v healthcheck.Ve
 		if err != nil {
 			return nil, nil, fmt.Errorf("read Task/%s: %w", link.TaskID, err)
 		}
-		if terminalTaskStatus(task.Str("status")) {
+		from := taskflow.Read(task)
+		if taskflow.Terminal(from.Status) {
 			continue // its owner finished it
 		}
-		w, err := g.taskWrite(link.TaskID, cur.VersionID+1, closeTaskResource(task, c.outcome, now), now, http.MethodPut)
+		// The link says the gateway raised it, whatever meta.source its
+		// owner's versions carry.
+		from.Raised = true
+		closed := closeTaskResource(task, c.outcome, now)
+		if err := taskflow.Update(from, taskflow.Read(closed), taskflow.Actor{System: true}); err != nil {
+			return nil, nil, fhir.Wrap(fmt.Errorf("close Task/%s: %w", link.TaskID, err), "reconciling the health check")
+		}
+		w, err := g.taskWrite(link.TaskID, cur.VersionID+1, closed, now, http.MethodPut)
 		if err != nil {
 			return nil, nil, err
 		}

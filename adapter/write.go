@@ -539,11 +539,17 @@ func (g *Gateway) newVersion(ctx context.Context, tx store.Tx, w *work, cur stor
 			}
 			return store.Write{}, false, nil
 		}
+		if w.e.Type == "Task" {
+			if err := g.checkTask(ctx, tx, w, nil); err != nil {
+				return store.Write{}, false, err
+			}
+		}
 		wr := store.Write{Type: w.e.Type, ID: w.id, VersionID: cur.VersionID + 1, LastUpdated: now, Method: http.MethodDelete, Deleted: true}
 		w.result = EntryResult{Status: http.StatusNoContent, Resource: resourceOf(wr)}
 		return wr, true, nil
 	}
 	version, status := int64(1), http.StatusCreated
+	var stored []byte // the body of the current version this one replaces
 	if exists {
 		version = cur.VersionID + 1
 		if !cur.Deleted {
@@ -560,6 +566,12 @@ func (g *Gateway) newVersion(ctx context.Context, tx store.Tx, w *work, cur stor
 				}}}
 				return store.Write{}, false, nil
 			}
+			stored = r.Body
+		}
+	}
+	if w.e.Type == "Task" {
+		if err := g.checkTask(ctx, tx, w, stored); err != nil {
+			return store.Write{}, false, err
 		}
 	}
 	fhir.Stamp(&w.res, w.id, version, now)

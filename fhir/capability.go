@@ -35,8 +35,11 @@ func CapabilityStatement(opt CapabilityOptions) []byte {
 			}
 			sp = append(sp, Object(m...))
 		}
-		resources = append(resources, Object(
-			Member{Name: "type", Value: String(typ)},
+		res := []Member{{Name: "type", Value: String(typ)}}
+		if doc := typeDocumentation(typ); doc != "" {
+			res = append(res, Member{Name: "documentation", Value: String(doc)})
+		}
+		resources = append(resources, Object(append(res,
 			Member{Name: "interaction", Value: Array(inter...)},
 			Member{Name: "versioning", Value: String("versioned-update")},
 			Member{Name: "readHistory", Value: Bool(true)},
@@ -47,7 +50,7 @@ func CapabilityStatement(opt CapabilityOptions) []byte {
 			Member{Name: "conditionalDelete", Value: String("single")},
 			Member{Name: "referencePolicy", Value: Array(String("literal"), String("logical"), String("local"))},
 			Member{Name: "searchParam", Value: Array(sp...)},
-		))
+		)...))
 	}
 	cs := Object(
 		Member{Name: "resourceType", Value: String("CapabilityStatement")},
@@ -76,6 +79,15 @@ func CapabilityStatement(opt CapabilityOptions) []byte {
 		))},
 	)
 	return cs.AppendJSON(nil)
+}
+
+// typeDocumentation is what the statement says of a type's interactions
+// beyond the FHIR defaults; "" for nothing.
+func typeDocumentation(typ string) string {
+	if typ == "Task" {
+		return "Creates, updates and deletes follow CareBridge's Task workflow: a status changes only along the allowed transitions (otherwise 422, naming the current and the requested status and what may follow the current one); rejected and failed need a statusReason, completed an output or a statusReason; ready is not used; a Task that is not finished cannot be deleted (cancel it instead); the owner, the requester and the gateway each make only their own changes (otherwise 403). Send If-Match with status changes."
+	}
+	return ""
 }
 
 // operations lists the server's own operations.

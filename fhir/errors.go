@@ -76,6 +76,7 @@ const (
 	IssueRequired        IssueType = "required"
 	IssueValue           IssueType = "value"
 	IssueInvariant       IssueType = "invariant"
+	IssueBusinessRule    IssueType = "business-rule"
 	IssueSecurity        IssueType = "security"
 	IssueLogin           IssueType = "login"
 	IssueForbidden       IssueType = "forbidden"

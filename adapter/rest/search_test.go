@@ -186,7 +186,7 @@ func TestSearchSharedCareParameters(t *testing.T) {
 		practice := create(t, c, "Organization", `{"resourceType":"Organization","identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"A12345"}],"name":"Riverside Surgery"}`)
 		referral := create(t, c, "ServiceRequest", `{"resourceType":"ServiceRequest","status":"active","intent":"order","subject":{"reference":"Patient/p1"},"requester":`+ods("RXX")+`,"performer":[{"reference":"Organization/`+practice+`"}]}`)
 		task := func(status, business, owner string) string {
-			return create(t, c, "Task", `{"resourceType":"Task","status":"`+status+`","intent":"order","businessStatus":{"coding":[{"system":"https://example.org/CodeSystem/smi-check","code":"`+business+`"}]},"focus":{"reference":"ServiceRequest/`+referral+`"},"for":{"reference":"Patient/p1"},"requester":`+ods("RXX")+`,"owner":`+owner+`}`)
+			return create(t, c, "Task", `{"resourceType":"Task","status":"`+status+`","statusReason":{"text":"as recorded by the practice"},"intent":"order","businessStatus":{"coding":[{"system":"https://example.org/CodeSystem/smi-check","code":"`+business+`"}]},"focus":{"reference":"ServiceRequest/`+referral+`"},"for":{"reference":"Patient/p1"},"requester":`+ods("RXX")+`,"owner":`+owner+`}`)
 		}
 		byODS := task("requested", "bmi-outstanding", ods("A12345"))
 		byRef := task("in-progress", "bp-outstanding", `{"reference":"Organization/`+practice+`"}`)
