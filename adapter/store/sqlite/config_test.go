@@ -9,6 +9,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
+	"github.com/carebridge/carebridge/adapter/store/storetest"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -133,4 +134,28 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	if n := tables(); n != 4 {
 		t.Errorf("after Migrate again, %d of the 4 tables, want all", n)
 	}
+}
+
+func TestTheFeedMigrationEntersStoredTasks(t *testing.T) {
+	st := open(t, Config{})
+	ctx := context.Background()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, st.writer, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckFeedBackfill(t, st, func(t *testing.T) {
+		if _, err := p.DownTo(ctx, 5); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
