@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
 	"slices"
 	"testing"
@@ -67,6 +68,19 @@ func TestMigrateFromSeveralGatewaysAtOnce(t *testing.T) {
 		WHERE table_name = 'versions' AND column_name = 'txid' AND data_type = 'xid8')`).Scan(&txid); err != nil || !txid {
 		t.Errorf("versions.txid xid8: %v, %v; want the column", txid, err)
 	}
+}
+
+// openDB opens the database at url through database/sql, as goose needs
+// it, and closes it when t ends.
+func openDB(t testing.TB, url string) *sql.DB {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // openStore opens the database at url, and closes it when t ends.
@@ -136,12 +150,7 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDB(*cfg)
-	defer db.Close()
+	db := openDB(t, url)
 	tables := func() int {
 		t.Helper()
 		var n int
@@ -278,13 +287,7 @@ func TestTheFeedMigrationEntersStoredTasks(t *testing.T) {
 	url := pgtest.Database(t)
 	ctx := context.Background()
 	st := openStore(t, url)
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDB(*cfg)
-	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, postgres.Migrations())
+	p, err := goose.NewProvider(goose.DialectPostgres, openDB(t, url), postgres.Migrations())
 	if err != nil {
 		t.Fatal(err)
 	}
