@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,7 +13,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/carebridge/carebridge/adapter"
 	"github.com/carebridge/carebridge/adapter/rest"
 	"github.com/carebridge/carebridge/fhir"
 )
@@ -312,5 +316,55 @@ func TestTaskChangesPreferWaitIsCapped(t *testing.T) {
 	}
 	if _, r := readChanges(t, c, changesPath(practiceA), "Prefer", "wait=soon"); r.header.Get("Preference-Applied") != "" {
 		t.Errorf("a wait that is not a number was applied: %q", r.header.Get("Preference-Applied"))
+	}
+}
+
+// TestTaskChangesShutdownEndsLongPolls checks that a gateway asked to stop
+// answers its waiting long polls at once, with an empty page, instead of
+// holding the shutdown for as long as they would wait.
+func TestTaskChangesShutdownEndsLongPolls(t *testing.T) {
+	gw := adapter.New(openSQLite(t), adapter.Config{Location: time.UTC})
+	reg := prometheus.NewRegistry()
+	srv, err := rest.NewServer(rest.Config{MaxBodyBytes: 1 << 20}, gw, slog.New(slog.NewTextHandler(io.Discard, nil)), reg, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, l) }()
+	defer stop()
+
+	type answer struct {
+		body []byte
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		body, err := get("http://"+l.Addr().String()+"/fhir/"+changesPath(practiceA), "Prefer", "wait=30")
+		answered <- answer{body, err}
+	}()
+	time.Sleep(200 * time.Millisecond) // let the poll start waiting; it must end either way
+	stopped := time.Now()
+	stop()
+	select {
+	case a := <-answered:
+		if a.err != nil {
+			t.Fatalf("the long poll failed: %v", a.err)
+		}
+		if !strings.Contains(string(a.body), `"type":"history"`) || strings.Contains(string(a.body), `"entry"`) {
+			t.Errorf("the long poll answered %s, want an empty history page", a.body)
+		}
+		if d := time.Since(stopped); d > 5*time.Second {
+			t.Errorf("the long poll answered %s after the stop", d)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the long poll was not answered after the stop")
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
 	}
 }
