@@ -16,7 +16,7 @@ TASKS=${TASKS:-100000}
 PRACTICES=${PRACTICES:-1000}
 RATE=${RATE:-2000}
 DURATION=${DURATION:-30s}
-PORT=${PORT:-18098}
+PORT=${PORT:-18197}
 work=$(mktemp -d /tmp/carebridge-polling.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -27,6 +27,9 @@ echo "# $(go version), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cu
 # serve DB: starts a gateway on DB and waits for it to be ready. Logs at
 # warn, so that 2,000 request lines a second do not cost the measurement.
 serve() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    echo "port $PORT is taken by another process; set PORT" >&2; exit 1
+  fi
   "$work/carebridge" serve --db "$1" --addr "127.0.0.1:$PORT" --log-level warn >"$work/gateway.log" 2>&1 &
   gateway=$!
   for _ in $(seq 100); do
