@@ -66,13 +66,7 @@ func search(ctx context.Context, db querier, q *fhir.Query) (store.SearchResult,
 		last := res.Resources[q.Count-1]
 		res.Next = &fhir.PageToken{LastUpdated: last.LastUpdated.UnixMicro(), Key: last.Key}
 	}
-	if !q.Total {
-		return res, nil
-	}
-	if q.Page == nil && res.Next == nil {
-		// The first page holds every match: that is the total, and a
-		// practice's poll seldom has more than a page.
-		res.Total = len(res.Resources)
+	if !q.Total || sqlindex.TotalFromPage(q, &res) {
 		return res, nil
 	}
 	return res, count(ctx, db, q, &res)
@@ -80,9 +74,8 @@ func search(ctx context.Context, db querier, q *fhir.Query) (store.SearchResult,
 
 // count sets res.Total to the number of resources matching q.
 func count(ctx context.Context, db querier, q *fhir.Query, res *store.SearchResult) error {
-	st := sqlindex.NewStatement(sqlindex.SQLite)
-	st.Write(`SELECT count(*) FROM resources r WHERE `)
-	if err := sqlindex.Where(st, q); err != nil {
+	st, err := sqlindex.CountStatement(sqlindex.SQLite, q)
+	if err != nil {
 		return err
 	}
 	if err := db.QueryRowContext(ctx, st.SQL(), st.Args()...).Scan(&res.Total); err != nil {
