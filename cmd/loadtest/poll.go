@@ -91,32 +91,10 @@ type changesPage struct {
 	Entry []json.RawMessage `json:"entry"`
 }
 
-// getBody sends a GET and returns the body; any status but 200 is an error.
-func getBody(ctx context.Context, c *retryablehttp.Client, u string) ([]byte, error) {
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/fhir+json")
-	res, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: status %d: %.300s", u, res.StatusCode, data)
-	}
-	return data, nil
-}
-
 // pollChanges reads one $changes page of practice p from its stored cursor
 // and stores the next one. It returns how many changes the page held.
 func pollChanges(ctx context.Context, c *retryablehttp.Client, cur *cursors, p int) (int, error) {
-	data, err := getBody(ctx, c, cur.get(p))
+	data, err := send(ctx, c, http.MethodGet, cur.get(p), nil, http.StatusOK)
 	if err != nil {
 		return 0, err
 	}
@@ -252,7 +230,7 @@ func newPollCommand(stdout, stderr io.Writer) *cobra.Command {
 						stats.changes.Add(int64(n))
 					case searchPoll:
 						q := url.Values{"owner:identifier": {odsSystem + "|" + practiceCode(p)}, "status": {"requested"}, "_count": {fmt.Sprint(count)}}
-						_, err = getBody(ctx, c, base+"/Task?"+q.Encode())
+						_, err = send(ctx, c, http.MethodGet, base+"/Task?"+q.Encode(), nil, http.StatusOK)
 					}
 					if err != nil {
 						stats.fail(err)
