@@ -12,7 +12,14 @@ import (
 // what must commit with a version (its change feed entries, the
 // notifications it triggers) is written in one place.
 func (g *Gateway) put(ctx context.Context, tx store.Tx, writes []store.Write) error {
-	return tx.Put(ctx, writes)
+	replaced, err := replacedTasks(ctx, tx, writes)
+	if err != nil {
+		return err
+	}
+	if err := tx.Put(ctx, writes); err != nil {
+		return err
+	}
+	return putTaskFeed(ctx, tx, writes, replaced)
 }
 
 // transact runs fn in one store transaction and, once it has committed,

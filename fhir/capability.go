@@ -35,11 +35,11 @@ func CapabilityStatement(opt CapabilityOptions) []byte {
 			}
 			sp = append(sp, Object(m...))
 		}
-		res := []Member{{Name: "type", Value: String(typ)}}
+		members := []Member{{Name: "type", Value: String(typ)}}
 		if doc := typeDocumentation(typ); doc != "" {
-			res = append(res, Member{Name: "documentation", Value: String(doc)})
+			members = append(members, Member{Name: "documentation", Value: String(doc)})
 		}
-		resources = append(resources, Object(append(res,
+		members = append(members,
 			Member{Name: "interaction", Value: Array(inter...)},
 			Member{Name: "versioning", Value: String("versioned-update")},
 			Member{Name: "readHistory", Value: Bool(true)},
@@ -50,7 +50,11 @@ func CapabilityStatement(opt CapabilityOptions) []byte {
 			Member{Name: "conditionalDelete", Value: String("single")},
 			Member{Name: "referencePolicy", Value: Array(String("literal"), String("logical"), String("local"))},
 			Member{Name: "searchParam", Value: Array(sp...)},
-		)...))
+		)
+		if ops := typeOperations[typ]; len(ops) > 0 {
+			members = append(members, Member{Name: "operation", Value: Array(ops...)})
+		}
+		resources = append(resources, Object(members...))
 	}
 	cs := Object(
 		Member{Name: "resourceType", Value: String("CapabilityStatement")},
@@ -90,21 +94,28 @@ func typeDocumentation(typ string) string {
 	return ""
 }
 
+// typeOperations are the operations of one resource type, by type.
+var typeOperations = map[string][]Value{
+	"Task": {operation("changes", "GET [base]/Task/$changes?owner=system|value or Type/id&status=codes&cursor=...&_count=N: the owner's Task versions committed after the cursor, in commit order, as a history Bundle whose next link carries the cursor to send next time (on every page, an empty one included). A poller that always follows it sees every change exactly once. Prefer: wait=N (seconds, at most 60) makes an empty page wait for a change.")},
+}
+
+// operation is a CapabilityStatement operation of CareBridge's own.
+func operation(name, doc string) Value {
+	return Object(
+		Member{Name: "name", Value: String(name)},
+		Member{Name: "definition", Value: String("https://carebridge.example/OperationDefinition/" + name)},
+		Member{Name: "documentation", Value: String(doc)},
+	)
+}
+
 // operations lists the server's own operations.
 func operations(opt CapabilityOptions) []Value {
-	op := func(name, doc string) Value {
-		return Object(
-			Member{Name: "name", Value: String(name)},
-			Member{Name: "definition", Value: String("https://carebridge.example/OperationDefinition/" + name)},
-			Member{Name: "documentation", Value: String(doc)},
-		)
-	}
-	out := []Value{op("unmapped", "GET [base]/$unmapped: codes, units, identifiers and references that the mapping profiles could not map in current resources, counted per profile, as Parameters.")}
+	out := []Value{operation("unmapped", "GET [base]/$unmapped: codes, units, identifiers and references that the mapping profiles could not map in current resources, counted per profile, as Parameters.")}
 	if opt.HealthCheck {
 		out = append(out,
-			op("health-check", "GET [base]/Patient/[id]/$health-check?date=YYYY-MM-DD&mode=rolling|qof: the person's annual SMI physical health check at the date (today by default): eligibility, each component's status, evidence and performer side, abnormal findings, the responsible organisation and the open Tasks, as Parameters."),
-			op("health-check-report", "GET [base]/$health-check-report?date=YYYY-MM-DD&mode=rolling|qof&kind=practice|pcn|trust&organization=ODS: summary MeasureReports per practice, PCN and trust, in a collection Bundle."),
-			op("reconcile", "POST [base]/$reconcile (date in the query or a Parameters body): a full health check run at the date, raising, completing and cancelling Tasks; the counts come back as Parameters."),
+			operation("health-check", "GET [base]/Patient/[id]/$health-check?date=YYYY-MM-DD&mode=rolling|qof: the person's annual SMI physical health check at the date (today by default): eligibility, each component's status, evidence and performer side, abnormal findings, the responsible organisation and the open Tasks, as Parameters."),
+			operation("health-check-report", "GET [base]/$health-check-report?date=YYYY-MM-DD&mode=rolling|qof&kind=practice|pcn|trust&organization=ODS: summary MeasureReports per practice, PCN and trust, in a collection Bundle."),
+			operation("reconcile", "POST [base]/$reconcile (date in the query or a Parameters body): a full health check run at the date, raising, completing and cancelling Tasks; the counts come back as Parameters."),
 		)
 	}
 	return out

@@ -6,53 +6,76 @@ import (
 	"hash/crc32"
 )
 
-// A page token is 21 bytes in unpadded URL-safe base64 (28 characters):
+// Page tokens and change cursors are 21 bytes in unpadded URL-safe base64
+// (28 characters):
 //
-//	byte  0      version (1)
-//	bytes 1-8    PageToken.LastUpdated, big-endian two's complement
-//	bytes 9-16   PageToken.Key, likewise
+//	byte  0      kind: 1 a page token, 2 a change cursor
+//	bytes 1-8    the first number, big-endian (PageToken.LastUpdated, two's complement)
+//	bytes 9-16   the second number, likewise (PageToken.Key)
 //	bytes 17-20  CRC-32 (IEEE) of bytes 0-16
 //
 // The checksum catches a token that was cut, mistyped or edited by hand; it
 // is not a signature. A token only says where a page starts: the query's
 // clauses, and the caller's access rules, still decide what is returned, so
-// a forged token can skip results but never reveal others.
+// a forged token can skip results but never reveal others. The kind byte
+// keeps a page token from passing as a cursor, and the other way round.
 const (
-	pageTokenVersion = 1
-	pageTokenBytes   = 21
+	pageTokenKind    = 1
+	changeCursorKind = 2
+	tokenBytes       = 21
 )
 
-var pageTokenEncoding = base64.RawURLEncoding.Strict()
+var tokenEncoding = base64.RawURLEncoding.Strict()
+
+func encodeToken(kind byte, a, b uint64) string {
+	var t [tokenBytes]byte
+	t[0] = kind
+	binary.BigEndian.PutUint64(t[1:], a)
+	binary.BigEndian.PutUint64(t[9:], b)
+	binary.BigEndian.PutUint32(t[17:], crc32.ChecksumIEEE(t[:17]))
+	return tokenEncoding.EncodeToString(t[:])
+}
+
+func decodeToken(kind byte, s string) (a, b uint64, ok bool) {
+	if len(s) != tokenEncoding.EncodedLen(tokenBytes) {
+		return 0, 0, false
+	}
+	var t [tokenBytes]byte
+	n, err := tokenEncoding.Decode(t[:], []byte(s))
+	if err != nil || n != tokenBytes || t[0] != kind ||
+		binary.BigEndian.Uint32(t[17:]) != crc32.ChecksumIEEE(t[:17]) {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint64(t[1:]), binary.BigEndian.Uint64(t[9:]), true
+}
 
 // EncodePageToken returns t as an opaque, URL-safe string for a next link's
 // _page_token.
 func EncodePageToken(t PageToken) string {
-	var b [pageTokenBytes]byte
-	b[0] = pageTokenVersion
-	binary.BigEndian.PutUint64(b[1:], uint64(t.LastUpdated))
-	binary.BigEndian.PutUint64(b[9:], uint64(t.Key))
-	binary.BigEndian.PutUint32(b[17:], crc32.ChecksumIEEE(b[:17]))
-	return pageTokenEncoding.EncodeToString(b[:])
+	return encodeToken(pageTokenKind, uint64(t.LastUpdated), uint64(t.Key))
 }
 
 // DecodePageToken returns the PageToken that EncodePageToken encoded as s.
 // Anything else, including a token changed in any character, is an Invalid
 // *Error.
 func DecodePageToken(s string) (PageToken, error) {
-	bad := func() (PageToken, error) {
+	a, b, ok := decodeToken(pageTokenKind, s)
+	if !ok {
 		return PageToken{}, Errorf(Invalid, IssueValue, "_page_token", "the page token is not one this server issued")
 	}
-	if len(s) != pageTokenEncoding.EncodedLen(pageTokenBytes) {
-		return bad()
+	return PageToken{LastUpdated: int64(a), Key: int64(b)}, nil
+}
+
+// EncodeChangeCursor returns a position in a change feed, two numbers whose
+// meaning belongs to the store, as an opaque, URL-safe string.
+func EncodeChangeCursor(a, b uint64) string { return encodeToken(changeCursorKind, a, b) }
+
+// DecodeChangeCursor returns the numbers that EncodeChangeCursor encoded as
+// s. Anything else is an Invalid *Error about the parameter param.
+func DecodeChangeCursor(param, s string) (a, b uint64, err error) {
+	a, b, ok := decodeToken(changeCursorKind, s)
+	if !ok {
+		return 0, 0, Errorf(Invalid, IssueValue, param, "the cursor is not one this server issued; send the one from the last next link, or none to start from the beginning")
 	}
-	var b [pageTokenBytes]byte
-	n, err := pageTokenEncoding.Decode(b[:], []byte(s))
-	if err != nil || n != pageTokenBytes || b[0] != pageTokenVersion ||
-		binary.BigEndian.Uint32(b[17:]) != crc32.ChecksumIEEE(b[:17]) {
-		return bad()
-	}
-	return PageToken{
-		LastUpdated: int64(binary.BigEndian.Uint64(b[1:])),
-		Key:         int64(binary.BigEndian.Uint64(b[9:])),
-	}, nil
+	return a, b, nil
 }

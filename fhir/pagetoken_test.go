@@ -52,9 +52,9 @@ func TestPageTokenRefusesMalformedTokens(t *testing.T) {
 	good := EncodePageToken(PageToken{Key: 42})
 	wrongVersion := func() string {
 		// A token of another version, with a valid checksum, is still refused.
-		b, _ := pageTokenEncoding.DecodeString(good)
-		b[0] = 2
-		return pageTokenEncoding.EncodeToString(b)
+		b, _ := tokenEncoding.DecodeString(good)
+		b[0] = 3
+		return tokenEncoding.EncodeToString(b)
 	}()
 	tests := []struct{ name, token string }{
 		{"empty", ""},
@@ -73,5 +73,28 @@ func TestPageTokenRefusesMalformedTokens(t *testing.T) {
 				t.Errorf("DecodePageToken(%q): err = %v, want an Invalid *Error", tc.token, err)
 			}
 		})
+	}
+}
+
+func TestChangeCursorRoundTripAndIsNoPageToken(t *testing.T) {
+	for _, c := range [][2]uint64{{0, 0}, {0, 4711}, {1 << 40, 3}, {math.MaxUint64, math.MaxUint64}} {
+		s := EncodeChangeCursor(c[0], c[1])
+		if url.QueryEscape(s) != s {
+			t.Errorf("EncodeChangeCursor(%v) = %q, which is not URL-safe", c, s)
+		}
+		a, b, err := DecodeChangeCursor("cursor", s)
+		if err != nil || a != c[0] || b != c[1] {
+			t.Errorf("DecodeChangeCursor(EncodeChangeCursor(%v)) = %d, %d, %v", c, a, b, err)
+		}
+		if _, err := DecodePageToken(s); err == nil {
+			t.Errorf("a change cursor %q decodes as a page token", s)
+		}
+	}
+	tok := EncodePageToken(PageToken{LastUpdated: 1, Key: 2})
+	for _, s := range []string{tok, "", "abc", EncodeChangeCursor(1, 2)[1:]} {
+		_, _, err := DecodeChangeCursor("cursor", s)
+		if fe, ok := errors.AsType[*Error](err); !ok || fe.Kind != Invalid || fe.Issues[0].Expression != "cursor" {
+			t.Errorf("DecodeChangeCursor(%q) = %v, want an Invalid error about cursor", s, err)
+		}
 	}
 }

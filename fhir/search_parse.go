@@ -331,6 +331,12 @@ func (p *queryParser) referenceValue(sp *SearchParam, key string, m Modifier, ta
 	if m == ModifierIdentifier {
 		return p.systemCode(sp, key, item)
 	}
+	if searchIndexUnescaped(item, '|') >= 0 && targetType == "" {
+		// No reference has a bare '|': this is an identifier, which a
+		// plain reference search would silently never find.
+		p.fail(IssueValue, key, "'%s' is an identifier, not a reference: search it with %s:identifier=%s", item, sp.Name, item)
+		return ClauseValue{}, false
+	}
 	r := searchUnescape(item)
 	switch {
 	case targetType != "":

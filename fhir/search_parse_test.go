@@ -331,6 +331,8 @@ func TestParseQueryErrors(t *testing.T) {
 			[]issue{{IssueValue, "focus", "'123' needs a resource type for 'focus', which refers to any resource type: write Type/123"}}},
 		{"a reference to a type the parameter does not refer to", "Observation", "subject=Practitioner/1", Invalid,
 			[]issue{{IssueValue, "subject", "'Practitioner/1' is not a valid reference for 'subject': it refers to Device, Group, Location or Patient"}}},
+		{"an identifier given as a reference", "Task", "owner=https://fhir.nhs.uk/Id/ods-organization-code|A81001", Invalid,
+			[]issue{{IssueValue, "owner", "'https://fhir.nhs.uk/Id/ods-organization-code|A81001' is an identifier, not a reference: search it with owner:identifier=https://fhir.nhs.uk/Id/ods-organization-code|A81001"}}},
 		{"a malformed reference", "Observation", "subject=Patient/a%20b", Invalid,
 			[]issue{{IssueValue, "subject", "'Patient/a b' is not a valid reference for 'subject': use Type/id, an id or an absolute URL"}}},
 		{"a URL to a type the parameter does not refer to", "Observation", "patient=https://rio.example/fhir/Group/g1", Invalid,

@@ -25,25 +25,8 @@ echo "# $(go version), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cu
 # A configuration without the health check, to measure what it costs.
 printf 'healthCheck: {disabled: true}\n' >"$work/nocheck.yaml"
 
-# serve DB [ARGS...]: starts a gateway on DB and waits for it to be ready.
-serve() {
-  local db=$1; shift
-  "$work/carebridge" serve --db "$db" --addr "127.0.0.1:$PORT" --log-level warn "$@" >"$work/gateway.log" 2>&1 &
-  gateway=$!
-  for _ in $(seq 100); do
-    if "$work/carebridge" healthcheck --url "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then return; fi
-    sleep 0.1
-  done
-  cat "$work/gateway.log"; exit 1
-}
-stop() { kill "$gateway"; wait "$gateway" 2>/dev/null || true; }
-
-# fresh ENGINE NAME: prints a new, empty database URL.
-fresh() {
-  if [ "$1" = sqlite ]; then echo "sqlite:$work/$2.db"; return; fi
-  psql -q "$BENCH_POSTGRES" -c "DROP DATABASE IF EXISTS $2" -c "CREATE DATABASE $2" >/dev/null 2>&1
-  echo "${BENCH_POSTGRES%/*}/$2"
-}
+# serve, stop and fresh.
+. scripts/gateway.sh
 
 engines=(sqlite)
 if [ -n "${BENCH_POSTGRES:-}" ]; then engines+=(postgres); fi

@@ -35,27 +35,34 @@ const (
 // preferences reads the Prefer header: return=minimal|representation|
 // OperationOutcome and handling=strict|lenient.
 func preferences(c echo.Context) (ret returnPref, explicit bool, lenient bool) {
+	eachPreference(c, func(k, v string) {
+		switch k {
+		case "return":
+			explicit = true
+			switch v {
+			case "minimal":
+				ret = returnMinimal
+			case "OperationOutcome":
+				ret = returnOutcome
+			default:
+				ret = returnRepresentation
+			}
+		case "handling":
+			lenient = v == "lenient"
+		}
+	})
+	return ret, explicit, lenient
+}
+
+// eachPreference calls fn with each preference of the Prefer headers: its
+// name in lower case and its value, unquoted.
+func eachPreference(c echo.Context, fn func(name, value string)) {
 	for _, h := range c.Request().Header.Values("Prefer") {
 		for _, part := range strings.Split(h, ",") {
 			k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-			v = strings.Trim(strings.TrimSpace(v), `"`)
-			switch strings.ToLower(strings.TrimSpace(k)) {
-			case "return":
-				explicit = true
-				switch v {
-				case "minimal":
-					ret = returnMinimal
-				case "OperationOutcome":
-					ret = returnOutcome
-				default:
-					ret = returnRepresentation
-				}
-			case "handling":
-				lenient = v == "lenient"
-			}
+			fn(strings.ToLower(strings.TrimSpace(k)), strings.Trim(strings.TrimSpace(v), `"`))
 		}
 	}
-	return ret, explicit, lenient
 }
 
 // base returns the FHIR base URL for links and Location headers.

@@ -54,16 +54,19 @@ func openSQLite(t *testing.T) store.Store {
 
 // client talks to one test server over loopback.
 type client struct {
-	t    *testing.T
-	base string // the FHIR base URL
-	root string
+	t      *testing.T
+	base   string // the FHIR base URL
+	root   string
+	engine string // the backend's name under eachBackend
 }
 
 // eachBackend runs f as a subtest on every backend, with a server on loopback.
 func eachBackend(t *testing.T, f func(t *testing.T, c *client)) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			f(t, newServer(t, b.open(t), rest.Config{MaxBodyBytes: 64 << 10}))
+			c := newServer(t, b.open(t), rest.Config{MaxBodyBytes: 64 << 10})
+			c.engine = b.name
+			f(t, c)
 		})
 	}
 }

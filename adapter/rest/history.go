@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/carebridge/carebridge/adapter"
+	"github.com/carebridge/carebridge/adapter/store"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -46,26 +47,32 @@ func (s *Server) historyBundle(c echo.Context, page adapter.HistoryPage) []byte 
 		b.Links = append(b.Links, fhir.Link{Relation: "next", URL: path + "?" + q.Encode()})
 	}
 	for _, v := range page.Result.Versions {
-		e := fhir.EntryOut{
-			FullURL:  base + "/" + v.Type + "/" + v.ID,
-			Resource: v.Body,
-			Request:  &fhir.EntryRequest{Method: v.Method, URL: v.Type + "/" + v.ID},
-			Response: &fhir.EntryResponse{Etag: fhir.ETag(v.VersionID), LastModified: v.LastUpdated},
-		}
-		switch {
-		case v.Deleted:
-			e.Response.Status = statusLine(http.StatusNoContent)
-		case v.VersionID == 1 || v.Method == http.MethodPost:
-			e.Response.Status = statusLine(http.StatusCreated)
-		default:
-			e.Response.Status = statusLine(http.StatusOK)
-		}
-		if v.Method == http.MethodPost {
-			e.Request.URL = v.Type
-		}
-		b.Entries = append(b.Entries, e)
+		b.Entries = append(b.Entries, historyEntry(base, v))
 	}
 	return b.Encode()
+}
+
+// historyEntry is the entry of a history Bundle for version v: the
+// resource (none for a delete), the request that made it and its response.
+func historyEntry(base string, v store.Resource) fhir.EntryOut {
+	e := fhir.EntryOut{
+		FullURL:  base + "/" + v.Type + "/" + v.ID,
+		Resource: v.Body,
+		Request:  &fhir.EntryRequest{Method: v.Method, URL: v.Type + "/" + v.ID},
+		Response: &fhir.EntryResponse{Etag: fhir.ETag(v.VersionID), LastModified: v.LastUpdated},
+	}
+	switch {
+	case v.Deleted:
+		e.Response.Status = statusLine(http.StatusNoContent)
+	case v.VersionID == 1 || v.Method == http.MethodPost:
+		e.Response.Status = statusLine(http.StatusCreated)
+	default:
+		e.Response.Status = statusLine(http.StatusOK)
+	}
+	if v.Method == http.MethodPost {
+		e.Request.URL = v.Type
+	}
+	return e
 }
 
 // statusLine is a status as Bundle.entry.response.status gives it: "201 Created".

@@ -56,6 +56,9 @@ func TestCapabilityStatement(t *testing.T) {
 					Name string `json:"name"`
 					Type string `json:"type"`
 				} `json:"searchParam"`
+				Operation []struct {
+					Name string `json:"name"`
+				} `json:"operation"`
 			} `json:"resource"`
 		} `json:"rest"`
 	}
@@ -81,7 +84,22 @@ func TestCapabilityStatement(t *testing.T) {
 				t.Errorf("GET %s?%s = %d: %s", res.Type, q.Encode(), resp.status, resp.body)
 			}
 		}
+		for _, op := range res.Operation {
+			query, ok := sampleOperationQuery[res.Type+"/$"+op.Name]
+			if !ok {
+				t.Errorf("%s/$%s is advertised but this test does not know how to call it", res.Type, op.Name)
+				continue
+			}
+			if resp := c.do("GET", res.Type+"/$"+op.Name+"?"+query, nil); resp.status != http.StatusOK {
+				t.Errorf("GET %s/$%s?%s = %d: %s", res.Type, op.Name, query, resp.status, resp.body)
+			}
+		}
 	}
+}
+
+// sampleOperationQuery is a well-formed query of each type-level operation.
+var sampleOperationQuery = map[string]string{
+	"Task/$changes": "owner=https://fhir.nhs.uk/Id/ods-organization-code|A81001",
 }
 
 // sampleSearchValue is a well-formed value for a search parameter.

@@ -24,6 +24,7 @@ func (s *Server) routes(gatherer prometheus.Gatherer) {
 	f.POST("/$reconcile", s.handleReconcile)
 	f.GET("/$health-check-report", s.handleHealthCheckReport)
 	f.GET("/Patient/:id/$health-check", s.handleHealthCheck)
+	f.GET("/Task/$changes", s.handleTaskChanges)
 
 	f.GET("/:type", s.handleSearch)
 	f.POST("/:type/_search", s.handleSearchPost)

@@ -230,3 +230,39 @@ func TestSearchSharedCareParameters(t *testing.T) {
 		}
 	})
 }
+
+// TestTaskPollSearch covers a practice polling its Tasks by search: pages
+// of owner:identifier and status that keep both in their next links, and a
+// 400 for an identifier given as a plain reference, which would otherwise
+// find nothing without saying why.
+func TestTaskPollSearch(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *client) {
+		var want []string
+		for i := range 5 {
+			want = append(want, create(t, c, "Task", taskBody("", "requested", byODS("A81001"))))
+			create(t, c, "Task", taskBody("", []string{"completed", "requested"}[i%2], byODS([]string{"A81001", "B82002"}[i%2])))
+		}
+		// The requested Tasks of A81001 are the five in want, in creation order.
+		var got []string
+		path := "Task?owner:identifier=" + url.QueryEscape(practiceA) + "&status=requested&_count=2"
+		for pages := 0; path != ""; pages++ {
+			if pages > 3 {
+				t.Fatalf("still paging after 3 pages: %v", got)
+			}
+			r := c.do("GET", path, nil).mustStatus(t, http.StatusOK)
+			got = append(got, ids(t, r)...)
+			next := link(t, r, "next")
+			if next != "" && (!strings.Contains(next, "status=requested") || !strings.Contains(next, "owner%3Aidentifier=")) {
+				t.Errorf("next link %s lost the owner or the status", next)
+			}
+			path = strings.TrimPrefix(next, c.base+"/")
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("requested Tasks of A81001 (-want +got):\n%s", diff)
+		}
+		r := c.do("GET", "Task?owner="+url.QueryEscape(practiceA), nil).mustStatus(t, http.StatusBadRequest)
+		if is := r.issues(t); len(is) != 1 || is[0].Expression != "owner" || !strings.Contains(is[0].Diagnostics, "owner:identifier=") {
+			t.Errorf("issues = %+v, want one pointing to owner:identifier", is)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -50,6 +51,10 @@ type Server struct {
 	echo       *echo.Echo
 	metrics    *metrics
 	capability []byte // the CapabilityStatement, built once
+	// stopping is closed when the server begins to shut down, which ends
+	// the waits of long polls.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // NewServer returns a Server for gateway. Metrics are registered on reg.
@@ -64,7 +69,7 @@ func NewServer(cfg Config, gateway *adapter.Gateway, log *slog.Logger, reg prome
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, gateway: gateway, log: log, metrics: m}
+	s := &Server{cfg: cfg, gateway: gateway, log: log, metrics: m, stopping: make(chan struct{})}
 	s.capability = capabilityStatement(cfg, gateway.HealthCheckEnabled())
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -97,6 +102,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	s.stopOnce.Do(func() { close(s.stopping) })
 	s.log.Info("shutting down: no new connections, finishing requests in flight", "timeout", s.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()

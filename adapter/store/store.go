@@ -136,6 +136,8 @@ type Store interface {
 	// ScanCurrent returns up to limit current, undeleted resources with a key
 	// greater than afterKey, in key order, for rebuilding projections.
 	ScanCurrent(ctx context.Context, afterKey int64, limit int) ([]Resource, error)
+	// TaskFeed returns a page of the Task change feed (see TaskFeedQuery).
+	TaskFeed(ctx context.Context, q TaskFeedQuery) (TaskFeedPage, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.
@@ -190,6 +192,82 @@ type Tx interface {
 	// PutCheckTasks inserts the Tasks, or replaces those whose Key is
 	// known.
 	PutCheckTasks(ctx context.Context, tasks []CheckTask) error
+
+	// IndexEntries returns the token and reference entries under params
+	// in the search index of the current versions of the named resources
+	// of typ: what the index says of the versions that the next Put of
+	// them replaces. Resources that do not exist or are deleted are not in
+	// the map. A reference with several parts comes back as one entry per
+	// part; values are as the index keeps them (cut at 1024 bytes).
+	IndexEntries(ctx context.Context, typ string, ids []string, params []string) (map[string]*fhir.Index, error)
+	// PutTaskFeed adds rows to the Task change feed, for Task versions
+	// that Put stored earlier in the same transaction. The rows become
+	// visible to Store.TaskFeed when the transaction commits.
+	PutTaskFeed(ctx context.Context, rows []TaskFeedRow) error
+}
+
+// TaskFeedRow is one row of the Task change feed: a Task version as one of
+// its owners sees it. The Gateway decides which rows a version gets; the
+// store orders them by commit.
+type TaskFeedRow struct {
+	Owner     string // the owner key: "system|value" or "Type/id"
+	ID        string // the Task's id
+	VersionID int64
+	Status    string // the version's status; for a delete, the status of the version it deletes
+}
+
+// ChangeCursor is a position in the Task change feed: rows are ordered by
+// (Txid, Seq). On SQLite, whose writers are serialised, Txid is 0 and Seq,
+// the version's change sequence number, is in commit order. On PostgreSQL
+// Txid is the writing transaction's id (pg_current_xact_id) and Seq the
+// version's seq. The zero cursor is before every row.
+type ChangeCursor struct {
+	Txid uint64
+	Seq  int64
+}
+
+// Before reports whether c comes before d in the feed.
+func (c ChangeCursor) Before(d ChangeCursor) bool {
+	return c.Txid < d.Txid || c.Txid == d.Txid && c.Seq < d.Seq
+}
+
+// TaskFeedQuery asks for the rows of one owner after a cursor.
+type TaskFeedQuery struct {
+	Owner    string
+	Statuses []string // only rows with one of these statuses; all when empty
+	After    ChangeCursor
+	Count    int // at most this many rows; at least 1
+}
+
+// Check refuses a query its caller should never have built.
+func (q TaskFeedQuery) Check() error {
+	if q.Owner == "" || q.Count < 1 {
+		return fhir.Wrap(errors.New("store: a Task feed query needs an owner and a count"), "task feed")
+	}
+	return nil
+}
+
+// TaskFeedEntry is one row of the feed with its version.
+type TaskFeedEntry struct {
+	Version Resource // the Task version; Body is nil for a delete
+	Status  string
+	At      ChangeCursor
+}
+
+// TaskFeedPage is one page of the feed. Its rows are the owner's committed
+// rows after the query's cursor, in (Txid, Seq) order, and every such row
+// that commits later comes after Next: a reader that always continues from
+// Next sees every row exactly once, whatever order transactions commit in.
+// On PostgreSQL a page only holds rows of transactions older than every
+// transaction still running when it was read, so a long-running write
+// transaction holds the feed back (it never loses a row).
+type TaskFeedPage struct {
+	Entries []TaskFeedEntry
+	// Next is where the next page starts: after the last entry when More,
+	// otherwise after everything the page's snapshot could show, matching
+	// or not, so that rows the query skipped are not read again.
+	Next ChangeCursor
+	More bool // more rows were there than Count
 }
 
 // CheckTask links a Task the gateway raised for the annual health check to

@@ -29,29 +29,42 @@ func newClient(concurrency int) *retryablehttp.Client {
 	return c
 }
 
-// post sends one FHIR JSON body and returns the status; the body is read to
-// the end so that the connection is reused.
+// post sends one FHIR JSON body and checks the status.
 func post(ctx context.Context, c *retryablehttp.Client, url string, body []byte, wantStatus int) error {
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
+	_, err := send(ctx, c, http.MethodPost, url, body, wantStatus)
+	return err
+}
+
+// send sends a request, with a FHIR JSON body unless body is nil, and
+// returns the answer's body, read to the end so that the connection is
+// reused. Any status but wantStatus is an error.
+func send(ctx context.Context, c *retryablehttp.Client, method, url string, body []byte, wantStatus int) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
-	req.Header.Set("Content-Type", "application/fhir+json")
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/fhir+json")
+		req.Header.Set("Prefer", "return=minimal")
+	}
 	req.Header.Set("Accept", "application/fhir+json")
-	req.Header.Set("Prefer", "return=minimal")
 	res, err := c.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if res.StatusCode != wantStatus {
-		return fmt.Errorf("POST %s: status %d: %.300s", url, res.StatusCode, data)
+		return nil, fmt.Errorf("%s %s: status %d: %.300s", method, url, res.StatusCode, data)
 	}
-	return nil
+	return data, nil
 }
 
 // latencies summarises request durations.

@@ -5,6 +5,7 @@
 //	loadtest ingest  --target URL   transaction Bundles of mixed resources: resources/s
 //	loadtest create  --target URL   single Patient creates, one at a time: latency
 //	loadtest ceiling --db DB        decode + insert of the same resources, no HTTP, no index
+//	loadtest poll    --target URL   Tasks over many practices polled open-loop: requests/s, p50, p99
 package main
 
 import (
@@ -31,12 +32,12 @@ func main() {
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "loadtest",
-		Short:         "Measure CareBridge ingest throughput and latency",
+		Short:         "Measure CareBridge ingest and polling throughput and latency",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newIngestCommand(stdout, stderr), newCreateCommand(stdout, stderr), newCeilingCommand(stdout, stderr))
+	root.AddCommand(newIngestCommand(stdout, stderr), newCreateCommand(stdout, stderr), newCeilingCommand(stdout, stderr), newPollCommand(stdout, stderr))
 	return root
 }

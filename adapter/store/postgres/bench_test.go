@@ -13,12 +13,7 @@ import (
 
 func openBench(b *testing.B) (*postgres.Store, string) {
 	url := pgtest.Database(b)
-	st, err := postgres.Open(context.Background(), postgres.Config{URL: url})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	return st, url
+	return openStore(b, url), url
 }
 
 func BenchmarkPutBundle(b *testing.B) {

@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,14 +70,34 @@ func TestMigrateFromSeveralGatewaysAtOnce(t *testing.T) {
 	}
 }
 
-func TestVersionsRecordTheirTransaction(t *testing.T) {
-	url := pgtest.Database(t)
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, postgres.Config{URL: url})
+// openDB opens the database at url through database/sql, as goose needs
+// it, and closes it when t ends.
+func openDB(t testing.TB, url string) *sql.DB {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openStore opens the database at url, and closes it when t ends.
+func openStore(t testing.TB, url string) *postgres.Store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), postgres.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestVersionsRecordTheirTransaction(t *testing.T) {
+	url := pgtest.Database(t)
+	ctx := context.Background()
+	st := openStore(t, url)
 	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	for _, ids := range [][]string{{"a", "b"}, {"c"}} {
 		err := st.Transact(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -128,12 +150,7 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDB(*cfg)
-	defer db.Close()
+	db := openDB(t, url)
 	tables := func() int {
 		t.Helper()
 		var n int
@@ -163,4 +180,123 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	if n := tables(); n != 4 {
 		t.Errorf("after Migrate again, %d of the 4 tables, want all", n)
 	}
+}
+
+// TestTaskFeedKeepsAChangeThatCommitsAfterALaterOne shows, step by step,
+// why the Task feed is ordered by transaction and cut at the snapshot's
+// horizon rather than read by seq: transaction A writes first (the lower
+// seq) and commits last. A reader following seq sees B, moves past A's seq,
+// and never sees A. The feed holds B back until A has ended, then gives A
+// and B in order.
+func TestTaskFeedKeepsAChangeThatCommitsAfterALaterOne(t *testing.T) {
+	url := pgtest.Database(t)
+	ctx := context.Background()
+	st := openStore(t, url)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const owner = "https://fhir.nhs.uk/Id/ods-organization-code|A81001"
+	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	write := func(ctx context.Context, tx store.Tx, id string) error {
+		err := tx.Put(ctx, []store.Write{{Type: "Task", ID: id, VersionID: 1, LastUpdated: at, Method: "POST",
+			Body: []byte(`{"resourceType":"Task"}`), Index: &fhir.Index{}}})
+		if err != nil {
+			return err
+		}
+		return tx.PutTaskFeed(ctx, []store.TaskFeedRow{{Owner: owner, ID: id, VersionID: 1, Status: "requested"}})
+	}
+	// seqAfter is a plain seq cursor's poll: the committed Task versions
+	// after seq, in seq order.
+	seqAfter := func(seq int64) (ids []string, last int64) {
+		rows, err := conn.Query(ctx, `SELECT id, seq FROM versions WHERE type = 'Task' AND seq > $1 ORDER BY seq`, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		last = seq
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id, &last); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		return ids, last
+	}
+
+	aWrote, releaseA, aDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		aDone <- st.Transact(ctx, func(ctx context.Context, tx store.Tx) error {
+			if err := write(ctx, tx, "a"); err != nil {
+				return err
+			}
+			close(aWrote)
+			<-releaseA
+			return nil
+		})
+	}()
+	<-aWrote
+	if err := st.Transact(ctx, func(ctx context.Context, tx store.Tx) error { return write(ctx, tx, "b") }); err != nil {
+		close(releaseA)
+		t.Fatal(err)
+	}
+
+	seqSeen, seqCursor := seqAfter(0)
+	page, err := st.TaskFeed(ctx, store.TaskFeedQuery{Owner: owner, Count: 10})
+	if err != nil {
+		close(releaseA)
+		t.Fatal(err)
+	}
+	close(releaseA)
+	if err := <-aDone; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(seqSeen, []string{"b"}) {
+		t.Fatalf("while A is open, a seq cursor sees %v, want b", seqSeen)
+	}
+	if len(page.Entries) != 0 {
+		t.Errorf("while A is open, the feed shows %d entries, want none: B must wait for A", len(page.Entries))
+	}
+	if lost, _ := seqAfter(seqCursor); len(lost) != 0 {
+		t.Fatalf("after A commits, the seq cursor sees %v; the test expects it to have passed A", lost)
+	}
+
+	// The feed, from where it stopped, gives A then B (as soon as every
+	// transaction older than them, of any test on this server, has ended).
+	var got []string
+	after := page.Next
+	for deadline := time.Now().Add(30 * time.Second); len(got) < 2 && time.Now().Before(deadline); {
+		p, err := st.TaskFeed(ctx, store.TaskFeedQuery{Owner: owner, After: after, Count: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range p.Entries {
+			got = append(got, e.Version.ID)
+		}
+		after = p.Next
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("the feed gave %v, want a then b", got)
+	}
+}
+
+func TestTheFeedMigrationEntersStoredTasks(t *testing.T) {
+	url := pgtest.Database(t)
+	ctx := context.Background()
+	st := openStore(t, url)
+	p, err := goose.NewProvider(goose.DialectPostgres, openDB(t, url), postgres.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckFeedBackfill(t, st, func(t *testing.T) {
+		if _, err := p.DownTo(ctx, 4); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

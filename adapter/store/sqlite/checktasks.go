@@ -87,12 +87,18 @@ func (t *tx) PutCheckTasks(ctx context.Context, tasks []store.CheckTask) error {
 		}
 		rows[i] = [4]any{c.Key, c.Person, c.TaskID, boolInt(c.Open)}
 	}
-	arr, err := json.Marshal(rows)
+	return t.execJSON(ctx, t.st.putCheckTasks, rows, "put health check tasks")
+}
+
+// execJSON runs a write statement whose one parameter is v as JSON. A
+// failure fails the transaction.
+func (t *tx) execJSON(ctx context.Context, stmt *sql.Stmt, v any, op string) error {
+	arr, err := json.Marshal(v)
 	if err != nil {
-		return t.fail(fhir.Wrap(err, "put health check tasks"))
+		return t.fail(fhir.Wrap(err, op))
 	}
-	if _, err := t.stmt(ctx, t.st.putCheckTasks).ExecContext(ctx, arr); err != nil {
-		return t.fail(translate(ctx, err, "put health check tasks"))
+	if _, err := t.stmt(ctx, stmt).ExecContext(ctx, arr); err != nil {
+		return t.fail(translate(ctx, err, op))
 	}
 	return nil
 }

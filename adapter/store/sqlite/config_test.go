@@ -9,6 +9,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
+	"github.com/carebridge/carebridge/adapter/store/storetest"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -113,14 +114,7 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	if n := tables(); n != 4 {
 		t.Fatalf("after Migrate, %d of the 4 tables, want all", n)
 	}
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, st.writer, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := migrationsOf(t, st)
 	if _, err := p.DownTo(ctx, 0); err != nil {
 		t.Fatalf("down to nothing: %v", err)
 	}
@@ -133,4 +127,35 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	if n := tables(); n != 4 {
 		t.Errorf("after Migrate again, %d of the 4 tables, want all", n)
 	}
+}
+
+func TestTheFeedMigrationEntersStoredTasks(t *testing.T) {
+	st := open(t, Config{})
+	ctx := context.Background()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p := migrationsOf(t, st)
+	storetest.CheckFeedBackfill(t, st, func(t *testing.T) {
+		if _, err := p.DownTo(ctx, 5); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// migrationsOf returns a goose provider of the migrations on st's writer.
+func migrationsOf(t *testing.T, st *Store) *goose.Provider {
+	t.Helper()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, st.writer, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -33,18 +33,8 @@ func wantsTotal(q *fhir.Query) bool { return q.Total || q.Count <= 0 }
 
 func search(ctx context.Context, db querier, q *fhir.Query) (store.SearchResult, error) {
 	res := store.SearchResult{Total: -1}
-	if wantsTotal(q) {
-		st := sqlindex.NewStatement(sqlindex.SQLite)
-		st.Write(`SELECT count(*) FROM resources r WHERE `)
-		if err := sqlindex.Where(st, q); err != nil {
-			return res, err
-		}
-		if err := db.QueryRowContext(ctx, st.SQL(), st.Args()...).Scan(&res.Total); err != nil {
-			return store.SearchResult{}, translate(ctx, err, "search")
-		}
-	}
 	if q.Count <= 0 {
-		return res, nil
+		return res, count(ctx, db, q, &res)
 	}
 	st := sqlindex.NewStatement(sqlindex.SQLite)
 	st.Write(`SELECT ` + versionColumns + ` FROM resources r JOIN versions v ON v.seq = r.current_seq WHERE `)
@@ -76,5 +66,20 @@ func search(ctx context.Context, db querier, q *fhir.Query) (store.SearchResult,
 		last := res.Resources[q.Count-1]
 		res.Next = &fhir.PageToken{LastUpdated: last.LastUpdated.UnixMicro(), Key: last.Key}
 	}
-	return res, nil
+	if !q.Total || sqlindex.TotalFromPage(q, &res) {
+		return res, nil
+	}
+	return res, count(ctx, db, q, &res)
+}
+
+// count sets res.Total to the number of resources matching q.
+func count(ctx context.Context, db querier, q *fhir.Query, res *store.SearchResult) error {
+	st, err := sqlindex.CountStatement(sqlindex.SQLite, q)
+	if err != nil {
+		return err
+	}
+	if err := db.QueryRowContext(ctx, st.SQL(), st.Args()...).Scan(&res.Total); err != nil {
+		return translate(ctx, err, "search")
+	}
+	return nil
 }

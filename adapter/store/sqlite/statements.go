@@ -21,6 +21,9 @@ type statements struct {
 	txPeopleProjections                                         *sql.Stmt
 	// writer: the health check Tasks
 	txCheckTasks, putCheckTasks *sql.Stmt
+	// writer and readers: the Task change feed
+	putTaskFeed, indexEntries               *sql.Stmt
+	feedHorizon, taskFeed, taskFeedByStatus *sql.Stmt
 	// readers
 	read, vread, personProjections, scanCurrent *sql.Stmt
 	people, taskPeople, checkTasks              *sql.Stmt
@@ -142,6 +145,11 @@ func prepare(ctx context.Context, writer, reader *sql.DB) (_ *statements, err er
 	prep(writer, &st.txPeopleProjections, peopleProjectionsSQL)
 	prep(writer, &st.txCheckTasks, checkTasksSQL)
 	prep(writer, &st.putCheckTasks, putCheckTasksSQL)
+	prep(writer, &st.putTaskFeed, putTaskFeedSQL)
+	prep(writer, &st.indexEntries, indexEntriesSQL)
+	prep(reader, &st.feedHorizon, feedHorizonSQL)
+	prep(reader, &st.taskFeed, taskFeedSQL)
+	prep(reader, &st.taskFeedByStatus, taskFeedByStatusSQL)
 	prep(reader, &st.people, peopleSQL)
 	prep(reader, &st.taskPeople, taskPeopleSQL)
 	prep(reader, &st.checkTasks, checkTasksSQL)
@@ -164,6 +172,7 @@ func (st *statements) close() {
 		st.txPeopleProjections, st.txCheckTasks, st.putCheckTasks,
 		st.read, st.vread, st.personProjections, st.scanCurrent,
 		st.people, st.taskPeople, st.checkTasks, st.peopleProjections,
+		st.putTaskFeed, st.indexEntries, st.feedHorizon, st.taskFeed, st.taskFeedByStatus,
 	} {
 		if s != nil {
 			s.Close()

@@ -123,6 +123,25 @@ var pagingRules = []rule{
 		if len(res.Resources) != 5 || res.Next != nil {
 			t.Errorf("a page holding exactly every match: %d resources, next %v; want 5 and no next page", len(res.Resources), res.Next)
 		}
+		// A first page that holds every match gives the total too.
+		for _, n := range []int{5, 6, 50} {
+			q.Count, q.Total = n, true
+			res, err = st.Search(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Resources) != 5 || res.Total != 5 || res.Next != nil {
+				t.Errorf("Count %d with Total: %d resources, total %d, next %v; want 5, 5, none", n, len(res.Resources), res.Total, res.Next)
+			}
+		}
+		q.Count = 4
+		res, err = st.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Resources) != 4 || res.Total != 5 || res.Next == nil {
+			t.Errorf("Count 4 with Total: %d resources, total %d, next %v; want 4, 5, a next page", len(res.Resources), res.Total, res.Next)
+		}
 	}},
 	{"pages neither skip nor repeat while resources are created, updated and deleted between them", func(t *testing.T, st store.Store) {
 		for _, filtered := range []bool{false, true} {

@@ -52,6 +52,7 @@ var searchRules = []rule{
 		tc := func(m fhir.Modifier, v ...fhir.ClauseValue) *fhir.Query {
 			return query("Observation", tokenClause("code", m, v...))
 		}
+		everyT := fhir.Clause{Param: "_id", Type: fhir.IDParam, Values: []fhir.ClauseValue{{Code: "t1"}, {Code: "t2"}, {Code: "t3"}, {Code: "t4"}, {Code: "x1"}}}
 		runSearches(t, f, []searchCase{
 			{"code without a system matches any system", tc(0, code("1234-5")), []string{"t1", "t2"}},
 			{"system|code matches that system only", tc(0, sysCode(loinc, "1234-5")), []string{"t1"}},
@@ -83,6 +84,13 @@ var searchRules = []rule{
 				query("Observation", fhir.Clause{Param: "_id", Type: fhir.IDParam, Values: []fhir.ClauseValue{{Code: "t1"}}}, tokenClause("code", 0, code("999"))),
 				nil},
 			{"no clause finds every resource of the type", query("Observation"), []string{"t1", "t2", "t3", "t4"}},
+			// A token clause after a more selective one tests each candidate
+			// instead of driving the search: it must mean the same.
+			{"a token clause after _id matches with or without a system",
+				query("Observation", everyT, tokenClause("code", 0, sysCode(loinc, "")), tokenClause("category", 0, sysCode("", "vital"))), []string{"t1"}},
+			{"token values after _id are ORed", query("Observation", everyT, tokenClause("code", 0, code("1234-5"), code("999"))), []string{"t1", "t2", "t3"}},
+			{":not after _id keeps resources without the parameter",
+				query("Observation", everyT, tokenClause("code", fhir.ModifierNot, code("1234-5"), sysCode(loinc, "999"))), []string{"t4"}},
 		})
 	}},
 	{"references match literally, by URL, and through the identifiers the target currently has", func(t *testing.T, st store.Store) {

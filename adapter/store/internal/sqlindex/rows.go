@@ -47,6 +47,23 @@ type DateRow struct {
 	Low, High int64
 }
 
+// Entry returns the part of a fhir.ReferenceEntry that r stores, for
+// reading an index back; false for a KindNone row.
+func (r ReferenceRow) Entry() (fhir.ReferenceEntry, bool) {
+	e := fhir.ReferenceEntry{Param: r.Param}
+	switch r.Kind {
+	case KindLiteral:
+		e.TargetType, e.TargetID = r.System, r.Value
+	case KindURL:
+		e.URL = r.Value
+	case KindIdentifier:
+		e.IdentifierSystem, e.IdentifierValue = r.System, r.Value
+	default:
+		return e, false
+	}
+	return e, true
+}
+
 // StringRow is a search_string row without its key and type.
 type StringRow struct{ Param, Value string }
 

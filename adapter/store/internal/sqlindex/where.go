@@ -18,13 +18,45 @@ func Where(s *Statement, q *fhir.Query) error {
 	s.Write("r.type = ")
 	s.Arg(q.Type)
 	s.Write(" AND NOT r.deleted")
-	for _, i := range selectiveFirst(q.Clauses) {
+	for n, i := range selectiveFirst(q.Clauses) {
 		s.Write(" AND ")
-		if err := clause(s, q.Type, &q.Clauses[i]); err != nil {
+		c := &q.Clauses[i]
+		if n > 0 && c.Type == fhir.TokenParam && len(c.Values) > 0 &&
+			(c.Modifier == fhir.ModifierNone || c.Modifier == fhir.ModifierNot) {
+			tokenProbe(s, q.Type, c)
+			continue
+		}
+		if err := clause(s, q.Type, c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// tokenProbe writes a token clause that does not drive the search as a
+// test of each candidate's own rows: [NOT] EXISTS a row of the candidate's
+// key with the parameter and one of the values, found through the (key,
+// param) index. As "key IN (...)", SQLite would first collect every
+// resource with the value (every requested Task, for a practice's poll of
+// its requested Tasks) to test a few candidates against them.
+func tokenProbe(s *Statement, typ string, c *fhir.Clause) {
+	if c.Modifier == fhir.ModifierNot {
+		s.Write("NOT ")
+	}
+	s.Write("EXISTS (SELECT 1 FROM search_token t WHERE t.key = r.key AND t.param = ")
+	s.Arg(c.Param)
+	s.Write(" AND t.type = ")
+	s.Arg(typ)
+	s.Write(" AND (")
+	for i, v := range c.Values {
+		if i > 0 {
+			s.Write(" OR ")
+		}
+		s.Write("(TRUE")
+		tokenValue(s, "t.", v)
+		s.Write(")")
+	}
+	s.Write("))")
 }
 
 // selectiveFirst returns the indexes of clauses in the order Where writes

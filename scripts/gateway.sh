@@ -1,0 +1,29 @@
+# Shell functions the measuring scripts share; source it after setting
+# work (a scratch directory holding the built carebridge binary), PORT and,
+# for PostgreSQL, BENCH_POSTGRES.
+
+# serve DB [ARGS...]: starts a gateway on DB and waits for it to be ready.
+# Logs at warn, so that request lines do not cost the measurement.
+serve() {
+  local db=$1; shift
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    echo "port $PORT is taken by another process; set PORT" >&2; exit 1
+  fi
+  "$work/carebridge" serve --db "$db" --addr "127.0.0.1:$PORT" --log-level warn "$@" >"$work/gateway.log" 2>&1 &
+  gateway=$!
+  for _ in $(seq 100); do
+    if "$work/carebridge" healthcheck --url "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then return; fi
+    sleep 0.1
+  done
+  cat "$work/gateway.log"; exit 1
+}
+
+# stop: stops the gateway serve started.
+stop() { kill "$gateway"; wait "$gateway" 2>/dev/null || true; }
+
+# fresh ENGINE NAME: prints a new, empty database URL.
+fresh() {
+  if [ "$1" = sqlite ]; then echo "sqlite:$work/$2.db"; return; fi
+  psql -q "$BENCH_POSTGRES" -c "DROP DATABASE IF EXISTS $2" -c "CREATE DATABASE $2" >/dev/null 2>&1
+  echo "${BENCH_POSTGRES%/*}/$2"
+}
