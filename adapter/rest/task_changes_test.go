@@ -32,7 +32,11 @@ func taskBody(id, status, owner string) string {
 	if id != "" {
 		idPart = `"id":"` + id + `",`
 	}
-	return `{"resourceType":"Task",` + idPart + `"status":"` + status + `","intent":"order","for":{"reference":"Patient/p1"},"owner":` + owner + `}`
+	reason := ""
+	if status == "completed" || status == "rejected" || status == "failed" {
+		reason = `"statusReason":{"text":"recorded in the practice system"},` // the Task workflow asks for one
+	}
+	return `{"resourceType":"Task",` + idPart + `"status":"` + status + `",` + reason + `"intent":"order","for":{"reference":"Patient/p1"},"owner":` + owner + `}`
 }
 
 // byODS is an owner reference by ODS code.
@@ -112,7 +116,7 @@ func TestTaskChangesFollowAnOwnersTasksInCommitOrder(t *testing.T) {
 		t1 := create(t, c, "Task", taskBody("", "requested", byODS("A81001")))
 		t2 := create(t, c, "Task", taskBody("", "requested", byODS("A81001")))
 		create(t, c, "Task", taskBody("", "requested", byODS("B82002")))
-		c.do("PUT", "Task/"+t1, taskBody(t1, "accepted", byODS("A81001"))).mustStatus(t, http.StatusOK)
+		c.do("PUT", "Task/"+t1, taskBody(t1, "cancelled", byODS("A81001"))).mustStatus(t, http.StatusOK) // finished, so it may be deleted
 		c.do("PUT", "Task/"+t2, taskBody(t2, "requested", byODS("B82002"))).mustStatus(t, http.StatusOK) // moves to B
 		c.do("DELETE", "Task/"+t1, nil).mustStatus(t, http.StatusNoContent)
 
