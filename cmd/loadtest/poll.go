@@ -46,20 +46,23 @@ const odsSystem = "https://fhir.nhs.uk/Id/ods-organization-code"
 func (g *generator) taskBundle(n, first, practices int) ([]byte, error) {
 	entries := make([]obj, 0, n)
 	for i := range n {
-		entries = append(entries, obj{
-			"resource": obj{
-				"resourceType": "Task",
-				"status":       []string{"requested", "requested", "accepted", "completed", "completed"}[g.rng.IntN(5)],
-				"intent":       "order",
-				"priority":     "routine",
-				"code":         coding(snomed, "1240731000000104", "Annual physical health check for severe mental illness"),
-				"for":          obj{"identifier": obj{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": g.nhsNumber()}},
-				"authoredOn":   fmt.Sprintf("2026-%02d-%02dT09:00:00+00:00", 1+g.rng.IntN(10), 1+g.rng.IntN(28)),
-				"requester":    ods("RXX"),
-				"owner":        ods(practiceCode((first + i) % practices)),
-			},
-			"request": obj{"method": "POST", "url": "Task"},
-		})
+		status := []string{"requested", "requested", "accepted", "completed", "completed"}[g.rng.IntN(5)]
+		task := obj{
+			"resourceType": "Task",
+			"status":       status,
+			"intent":       "order",
+			"priority":     "routine",
+			"code":         coding(snomed, "1240731000000104", "Annual physical health check for severe mental illness"),
+			"for":          obj{"identifier": obj{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": g.nhsNumber()}},
+			"authoredOn":   fmt.Sprintf("2026-%02d-%02dT09:00:00+00:00", 1+g.rng.IntN(10), 1+g.rng.IntN(28)),
+			"requester":    ods("RXX"),
+			"owner":        ods(practiceCode((first + i) % practices)),
+		}
+		if status == "completed" {
+			// The Task workflow asks a completed Task for an output or a reason.
+			task["statusReason"] = obj{"text": "done at the practice"}
+		}
+		entries = append(entries, obj{"resource": task, "request": obj{"method": "POST", "url": "Task"}})
 	}
 	return json.Marshal(obj{"resourceType": "Bundle", "type": "transaction", "entry": entries})
 }
