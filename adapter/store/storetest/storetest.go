@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"concurrency", concurrencyRules},
 		{"shared-care projection", projectionRules},
 		{"health check tasks", checkTaskRules},
+		{"notification outbox", outboxRules},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
