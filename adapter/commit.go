@@ -12,7 +12,10 @@ import (
 // what must commit with a version (its change feed entries, the
 // notifications it triggers) is written in one place.
 func (g *Gateway) put(ctx context.Context, tx store.Tx, writes []store.Write) error {
-	return tx.Put(ctx, writes)
+	if err := tx.Put(ctx, writes); err != nil {
+		return err
+	}
+	return g.notify(ctx, tx, writes)
 }
 
 // transact runs fn in one store transaction and, once it has committed,

@@ -62,6 +62,8 @@ type Gateway struct {
 	names map[string]string
 	// commits wakes those waiting for the next committed write.
 	commits broadcast
+	// subs are the parsed Subscriptions that writes are matched against.
+	subs subscriptions
 }
 
 // New returns a Gateway over st.
