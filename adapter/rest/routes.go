@@ -24,6 +24,8 @@ func (s *Server) routes(gatherer prometheus.Gatherer) {
 	f.POST("/$reconcile", s.handleReconcile)
 	f.GET("/$health-check-report", s.handleHealthCheckReport)
 	f.GET("/Patient/:id/$health-check", s.handleHealthCheck)
+	f.GET("/$outbox", s.handleOutbox)
+	f.POST("/$redrive", s.handleRedrive)
 
 	f.GET("/:type", s.handleSearch)
 	f.POST("/:type/_search", s.handleSearchPost)
