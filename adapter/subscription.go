@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -157,6 +158,7 @@ func (g *Gateway) notify(ctx context.Context, tx store.Tx, writes []store.Write)
 type runningSubscription struct {
 	id      string
 	version int64
+	body    []byte // as stored: a version seen in a transaction that rolled back may come again with another body
 	status  string
 	sub     *fhir.Subscription
 }
@@ -225,23 +227,26 @@ func (s *subscriptions) parseLocked(r store.Resource, loc *time.Location) *runni
 	}
 	key := r.ID + "/" + strconv.FormatInt(r.VersionID, 10)
 	rs, ok := s.parsed[key]
-	if !ok {
+	if !ok || !bytes.Equal(rs.body, r.Body) {
 		rs = parseRunning(r, loc)
 		s.parsed[key] = rs
+	}
+	if rs.sub == nil {
+		return nil
 	}
 	return rs
 }
 
-// parseRunning reads a stored Subscription; nil when it cannot run, which
-// a Subscription the Gateway stored can only be if the rules changed since.
+// parseRunning reads a stored Subscription; its sub is nil when it cannot
+// run, which a Subscription the Gateway stored can only be if the rules
+// changed since.
 func parseRunning(r store.Resource, loc *time.Location) *runningSubscription {
+	rs := &runningSubscription{id: r.ID, version: r.VersionID, body: bytes.Clone(r.Body)}
 	res, err := fhir.ParseJSON(r.Body)
 	if err != nil {
-		return nil
+		return rs
 	}
-	sub, err := fhir.ReadSubscription(res, loc)
-	if err != nil {
-		return nil
-	}
-	return &runningSubscription{id: r.ID, version: r.VersionID, status: res.Str("status"), sub: sub}
+	rs.status = res.Str("status")
+	rs.sub, _ = fhir.ReadSubscription(res, loc)
+	return rs
 }

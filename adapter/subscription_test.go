@@ -264,3 +264,24 @@ func readJSON(t *testing.T, g *adapter.Gateway, typ, id string) fhir.Value {
 	}
 	return v
 }
+
+// TestASubscriptionRolledBackLeavesNothingBehind: a transaction that
+// writes a Subscription, matches a change against it and then fails must
+// not leave its criteria to a later Subscription of the same id and
+// version.
+func TestASubscriptionRolledBackLeavesNothingBehind(t *testing.T) {
+	g := newGateway(t, openSQLiteStore(t))
+	bundle := mustParse(t, `{"resourceType":"Bundle","type":"transaction","entry":[
+		{"resource":`+subscription("s1", "requested", "Task?status=requested")+`,"request":{"method":"PUT","url":"Subscription/s1"}},
+		{"resource":`+practiceTask("t0", "A81001", "requested")+`,"request":{"method":"PUT","url":"Task/t0"}},
+		{"request":{"method":"GET","url":"Patient/nobody"}}]}`)
+	if _, err := g.ProcessBundle(context.Background(), bundle); err == nil {
+		t.Fatal("a transaction reading a Patient that does not exist was accepted")
+	}
+	update(t, g, subscription("s1", "requested", "Task?status=completed"))
+	update(t, g, practiceTask("t1", "A81001", "completed"))
+	update(t, g, practiceTask("t2", "A81001", "requested"))
+	if diff := cmp.Diff([]string{"Task/t1/I -> s1"}, notified(outbox(t, g))); diff != "" {
+		t.Errorf("notifications (-want +got):\n%s", diff)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/carebridge/carebridge/adapter/store"
@@ -26,6 +27,7 @@ FROM json_each(?) WHERE true`
 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt <= ?3 AND lease_until <= ?3
 	ORDER BY next_attempt, id LIMIT ?4)
 RETURNING ` + sqlindex.OutboxColumns
+	anyDueSQL        = `SELECT 1 FROM outbox WHERE state = 'pending' AND next_attempt <= ?1 AND lease_until <= ?1 LIMIT 1`
 	recordAttemptSQL = `UPDATE outbox SET attempts = attempts + 1, state = ?1, next_attempt = ?2, last_error = ?3,
 	delivered = ?4, lease_until = 0
 WHERE id = ?5 AND state = 'pending' AND lease_holder = ?6`
@@ -110,13 +112,23 @@ func (t *tx) Redrive(ctx context.Context, sel store.OutboxSelection, now time.Ti
 }
 
 // ClaimOutbox leases due pending entries to holder, on the writer
-// connection.
+// connection, when a reader sees any.
 func (s *Store) ClaimOutbox(ctx context.Context, holder string, now, until time.Time, limit int) ([]store.OutboxEntry, error) {
 	if limit < 1 {
 		return nil, nil
 	}
 	if err := sqlindex.CheckClaim(holder, now, until); err != nil {
 		return nil, fhir.Wrap(err, "claim from the outbox")
+	}
+	// Most looks find nothing due: they ask a reader, and leave the one
+	// writer to the writes.
+	var due int
+	err := s.reader.QueryRowContext(ctx, anyDueSQL, sqlindex.MicrosOf(now)).Scan(&due)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, translate(ctx, err, "claim from the outbox")
 	}
 	out, err := queryOutbox(ctx, s.writer, "claim from the outbox", claimOutboxSQL, holder, sqlindex.MicrosOf(until), sqlindex.MicrosOf(now), limit)
 	if err != nil {
