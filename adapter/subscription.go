@@ -164,49 +164,29 @@ type runningSubscription struct {
 }
 
 // subscriptions keeps the parsed Subscriptions by version, so that a write
-// reads which Subscriptions run (one indexed search in its transaction,
-// which sees Subscriptions committed by any gateway) but parses each
-// version's criteria once.
+// reads which Subscriptions there are (one small statement in its
+// transaction, which sees Subscriptions committed by any gateway) but
+// parses each version once.
 type subscriptions struct {
 	mu     sync.Mutex
 	parsed map[string]*runningSubscription // by "id/version"
 }
 
-// runningQuery finds the Subscriptions that notifications are made for.
-var runningQuery = fhir.Query{
-	Type: "Subscription",
-	Clauses: []fhir.Clause{{Param: "status", Type: fhir.TokenParam, Values: []fhir.ClauseValue{
-		{Code: fhir.SubscriptionActive}, {Code: fhir.SubscriptionError},
-	}}},
-	Count: 1000,
-}
-
 // running returns the Subscriptions in tx that are active or in error.
 func (s *subscriptions) running(ctx context.Context, tx store.Tx, loc *time.Location) ([]*runningSubscription, error) {
-	q := runningQuery
-	var found []store.Resource
-	for {
-		res, err := tx.Search(ctx, &q)
-		if err != nil {
-			return nil, fmt.Errorf("find the running Subscriptions: %w", err)
-		}
-		found = append(found, res.Resources...)
-		if res.Next == nil {
-			break
-		}
-		q.Page = res.Next
-	}
-	if len(found) == 0 {
-		return nil, nil
+	found, err := tx.Subscriptions(ctx)
+	if err != nil || len(found) == 0 {
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.parsed == nil || len(s.parsed) > 2*len(found)+16 {
-		s.parsed = make(map[string]*runningSubscription, len(found))
+	if len(s.parsed) > 2*len(found)+16 {
+		clear(s.parsed)
 	}
 	out := make([]*runningSubscription, 0, len(found))
 	for _, r := range found {
-		if rs := s.parseLocked(r, loc); rs != nil {
+		rs := s.parseLocked(r, loc)
+		if rs != nil && (rs.status == fhir.SubscriptionActive || rs.status == fhir.SubscriptionError) {
 			out = append(out, rs)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // mustParse parses a JSON resource written by the test.
-func mustParse(t *testing.T, text string) fhir.Value {
+func mustParse(t testing.TB, text string) fhir.Value {
 	t.Helper()
 	v, err := fhir.DecodeResource([]byte(text))
 	if err != nil {
@@ -36,7 +36,7 @@ func practiceTask(id, ods, status string) string {
 }
 
 // update stores text with an update and returns the version written.
-func update(t *testing.T, g *adapter.Gateway, text string) store.Resource {
+func update(t testing.TB, g *adapter.Gateway, text string) store.Resource {
 	t.Helper()
 	res := mustParse(t, text)
 	out, err := g.Update(context.Background(), res.Str("resourceType"), res.Str("id"), res, "")

@@ -331,6 +331,10 @@ type Outbox interface {
 
 // OutboxTx writes the notification outbox inside a transaction.
 type OutboxTx interface {
+	// Subscriptions returns the current version of every Subscription
+	// that is not deleted, in id order. Every write asks, so it is one
+	// cheap statement.
+	Subscriptions(ctx context.Context) ([]Resource, error)
 	// AddOutbox inserts new entries. An ID already in the outbox fails with
 	// fhir.Conflict.
 	AddOutbox(ctx context.Context, entries []OutboxEntry) error

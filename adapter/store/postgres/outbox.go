@@ -24,6 +24,9 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[
 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt <= $3 AND lease_until <= $3
 	ORDER BY next_attempt, id LIMIT $4 FOR UPDATE SKIP LOCKED)
 RETURNING ` + sqlindex.OutboxColumns
+	subscriptionsSQL = `SELECT ` + versionColumns + `
+FROM resources r JOIN versions v ON v.seq = r.current_seq
+WHERE r.type = 'Subscription' AND NOT r.deleted ORDER BY r.id`
 	recordAttemptSQL = `UPDATE outbox SET attempts = attempts + 1, state = $1, next_attempt = $2, last_error = $3,
 	delivered = $4, lease_until = 0
 WHERE id = $5 AND state = 'pending' AND lease_holder = $6`
@@ -33,6 +36,27 @@ RETURNING ` + sqlindex.OutboxColumns
 	pruneOutboxSQL = `DELETE FROM outbox WHERE id IN (
 	SELECT id FROM outbox WHERE state = 'delivered' AND delivered < $1 ORDER BY delivered LIMIT $2)`
 )
+
+// Subscriptions returns the current Subscriptions that are not deleted.
+func (t *tx) Subscriptions(ctx context.Context) ([]store.Resource, error) {
+	rows, err := t.tx.Query(ctx, subscriptionsSQL)
+	if err != nil {
+		return nil, translate(ctx, err, "read the Subscriptions")
+	}
+	defer rows.Close()
+	var out []store.Resource
+	for rows.Next() {
+		r, err := scanVersion(rows)
+		if err != nil {
+			return nil, translate(ctx, err, "read the Subscriptions")
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(ctx, err, "read the Subscriptions")
+	}
+	return out, nil
+}
 
 // AddOutbox inserts new outbox entries in one statement. After a failure
 // the transaction only rolls back.

@@ -17,6 +17,9 @@ import (
 // another: a claimed entry's lease keeps the next claims off it.
 
 const (
+	subscriptionsSQL = `SELECT ` + versionColumns + `
+FROM resources r JOIN versions v ON v.seq = r.current_seq
+WHERE r.type = 'Subscription' AND NOT r.deleted ORDER BY r.id`
 	// addOutboxSQL inserts the entries of a JSON array of rows, each an
 	// array in sqlindex.OutboxColumns order.
 	addOutboxSQL = `INSERT INTO outbox (` + sqlindex.OutboxColumns + `)
@@ -37,6 +40,27 @@ RETURNING ` + sqlindex.OutboxColumns
 	pruneOutboxSQL = `DELETE FROM outbox WHERE id IN (
 	SELECT id FROM outbox WHERE state = 'delivered' AND delivered < ? ORDER BY delivered LIMIT ?)`
 )
+
+// Subscriptions returns the current Subscriptions that are not deleted.
+func (t *tx) Subscriptions(ctx context.Context) ([]store.Resource, error) {
+	rows, err := t.stmt(ctx, t.st.txSubscriptions).QueryContext(ctx)
+	if err != nil {
+		return nil, translate(ctx, err, "read the Subscriptions")
+	}
+	defer rows.Close()
+	var out []store.Resource
+	for rows.Next() {
+		r, err := scanVersion(rows.Scan)
+		if err != nil {
+			return nil, translate(ctx, err, "read the Subscriptions")
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(ctx, err, "read the Subscriptions")
+	}
+	return out, nil
+}
 
 // AddOutbox inserts new outbox entries in one statement. After a failure
 // the transaction only rolls back.

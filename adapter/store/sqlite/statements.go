@@ -21,6 +21,8 @@ type statements struct {
 	txPeopleProjections                                         *sql.Stmt
 	// writer: the health check Tasks
 	txCheckTasks, putCheckTasks *sql.Stmt
+	// writer: the Subscriptions every write is matched against
+	txSubscriptions *sql.Stmt
 	// readers
 	read, vread, personProjections, scanCurrent *sql.Stmt
 	people, taskPeople, checkTasks              *sql.Stmt
@@ -142,6 +144,7 @@ func prepare(ctx context.Context, writer, reader *sql.DB) (_ *statements, err er
 	prep(writer, &st.txPeopleProjections, peopleProjectionsSQL)
 	prep(writer, &st.txCheckTasks, checkTasksSQL)
 	prep(writer, &st.putCheckTasks, putCheckTasksSQL)
+	prep(writer, &st.txSubscriptions, subscriptionsSQL)
 	prep(reader, &st.people, peopleSQL)
 	prep(reader, &st.taskPeople, taskPeopleSQL)
 	prep(reader, &st.checkTasks, checkTasksSQL)
@@ -161,7 +164,7 @@ func (st *statements) close() {
 		st.sequences, st.updateResource, st.current, st.txRead,
 		st.deleteProjections, st.deleteUnmapped,
 		st.txProjection, st.txPersonProjections, st.txReferencingProjections,
-		st.txPeopleProjections, st.txCheckTasks, st.putCheckTasks,
+		st.txPeopleProjections, st.txCheckTasks, st.putCheckTasks, st.txSubscriptions,
 		st.read, st.vread, st.personProjections, st.scanCurrent,
 		st.people, st.taskPeople, st.checkTasks, st.peopleProjections,
 	} {

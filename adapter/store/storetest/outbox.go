@@ -74,6 +74,34 @@ func record(t *testing.T, st store.Store, a store.OutboxAttempt) bool {
 }
 
 var outboxRules = []rule{
+	{"the current Subscriptions that are not deleted are read in id order, as the transaction sees them", func(t *testing.T, st store.Store) {
+		f := newFixture(t, st)
+		f.create("Subscription", "s2", nil)
+		f.create("Subscription", "s1", nil)
+		f.create("Subscription", "s3", nil)
+		f.create("Task", "t1", nil)
+		f.update("Subscription", "s1", nil)
+		f.delete("Subscription", "s3")
+		var got []store.Resource
+		transact(t, st, func(ctx context.Context, tx store.Tx) error {
+			if err := tx.Put(ctx, []store.Write{newWrite("Subscription", "s0", 1, f.tick(), nil)}); err != nil {
+				return err
+			}
+			var err error
+			got, err = tx.Subscriptions(ctx)
+			return err
+		})
+		var versions []string
+		for _, r := range got {
+			versions = append(versions, fmt.Sprintf("%s/%d", r.ID, r.VersionID))
+			if want := body("Subscription", r.ID, r.VersionID, r.LastUpdated); string(r.Body) != string(want) {
+				t.Errorf("Subscription/%s body %s, want %s", r.ID, r.Body, want)
+			}
+		}
+		if diff := cmp.Diff([]string{"s0/1", "s1/2", "s2/1"}, versions); diff != "" {
+			t.Errorf("Subscriptions (-want +got):\n%s", diff)
+		}
+	}},
 	{"outbox entries are listed in id order by state and subscription, a page at a time", func(t *testing.T, st store.Store) {
 		e1 := outboxEntry("n1", "s1", "t1", epoch)
 		e2 := outboxEntry("n2", "s2", "t1", epoch)
