@@ -85,9 +85,10 @@ func (g *Gateway) readNotification(ctx context.Context, n *Notification) error {
 	return nil
 }
 
-// Attempt is how a delivery attempt ended.
+// Attempt is how a delivery attempt at a notification ended.
 type Attempt struct {
-	Holder string // the lease holder that claimed the notification
+	Notification *Notification
+	Holder       string // the lease holder that claimed the notification
 	// State is Delivered; Pending to try again after Retry; or Dead to
 	// give up.
 	State store.OutboxState
@@ -95,36 +96,47 @@ type Attempt struct {
 	Error string // why the attempt failed; "" when delivered
 }
 
-// RecordAttempt records an attempt on n: its outbox entry, and the
-// Subscription's status when it changes (error, with Error as the reason,
-// when a notification of a running Subscription is given up; active again
-// when one of a Subscription in error is delivered), in one transaction.
-// It reports false, recording nothing, when the holder's lease was lost to
-// another holder; and it returns the time the attempt was recorded.
-func (g *Gateway) RecordAttempt(ctx context.Context, n *Notification, a Attempt) (bool, time.Time, error) {
-	var recorded bool
+// RecordAttempts records attempts in one transaction: each one's outbox
+// entry, and its Subscription's status when that changes (error, with the
+// attempt's Error as the reason, when a notification of a running
+// Subscription is given up; active again when one of a Subscription in
+// error is delivered). It reports, for each attempt, whether it counted:
+// false when its holder's lease was lost to another holder, which records
+// nothing. It also returns the time the attempts were recorded.
+func (g *Gateway) RecordAttempts(ctx context.Context, attempts []Attempt) ([]bool, time.Time, error) {
+	recorded := make([]bool, len(attempts))
 	var at time.Time
 	err := g.transact(ctx, func(ctx context.Context, tx store.Tx) error {
 		at = g.now().UTC()
-		var err error
-		recorded, err = tx.RecordAttempt(ctx, store.OutboxAttempt{
-			ID: n.Entry.ID, Holder: a.Holder, State: a.State, At: at, NextAttempt: at.Add(a.Retry), Error: a.Error,
-		})
-		if err != nil || !recorded || n.Subscription == nil {
-			return err
-		}
-		switch {
-		case a.State == store.OutboxDead:
-			return g.setSubscriptionStatus(ctx, tx, n.Entry.Subscription, fhir.SubscriptionError, a.Error)
-		case a.State == store.OutboxDelivered && n.InError:
-			return g.setSubscriptionStatus(ctx, tx, n.Entry.Subscription, fhir.SubscriptionActive, "")
+		for i, a := range attempts {
+			var err error
+			if recorded[i], err = g.recordAttempt(ctx, tx, a, at); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return false, at, fmt.Errorf("record the attempt on notification %s: %w", n.Entry.ID, err)
+		return nil, at, fmt.Errorf("record %d delivery attempts: %w", len(attempts), err)
 	}
 	return recorded, at, nil
+}
+
+func (g *Gateway) recordAttempt(ctx context.Context, tx store.Tx, a Attempt, at time.Time) (bool, error) {
+	n := a.Notification
+	recorded, err := tx.RecordAttempt(ctx, store.OutboxAttempt{
+		ID: n.Entry.ID, Holder: a.Holder, State: a.State, At: at, NextAttempt: at.Add(a.Retry), Error: a.Error,
+	})
+	if err != nil || !recorded || n.Subscription == nil {
+		return recorded, err
+	}
+	switch {
+	case a.State == store.OutboxDead:
+		err = g.setSubscriptionStatus(ctx, tx, n.Entry.Subscription, fhir.SubscriptionError, a.Error)
+	case a.State == store.OutboxDelivered && n.InError:
+		err = g.setSubscriptionStatus(ctx, tx, n.Entry.Subscription, fhir.SubscriptionActive, "")
+	}
+	return recorded, err
 }
 
 // OutboxPage is one page of the outbox.

@@ -188,9 +188,9 @@ func TestGivingUpPutsTheSubscriptionInErrorAndADeliveryPutsItBack(t *testing.T) 
 		// A sender changes the Subscription while the attempt runs: the
 		// gateway's change must be made on top of it.
 		update(t, g, strings.Replace(subscription("s1", "active", "Task"), `"reason":"test"`, `"reason":"changed"`, 1))
-		ok, _, err := g.RecordAttempt(ctx, &claimed[0], adapter.Attempt{Holder: "gw-a", State: store.OutboxDead, Error: "HTTP 500 after 3 attempts"})
-		if err != nil || !ok {
-			t.Fatalf("RecordAttempt = %v, %v", ok, err)
+		ok, _, err := g.RecordAttempts(ctx, []adapter.Attempt{{Notification: &claimed[0], Holder: "gw-a", State: store.OutboxDead, Error: "HTTP 500 after 3 attempts"}})
+		if err != nil || !ok[0] {
+			t.Fatalf("RecordAttempts = %v, %v", ok, err)
 		}
 		sub := readJSON(t, g, "Subscription", "s1")
 		if sub.Str("status") != "error" || sub.Str("error") != "HTTP 500 after 3 attempts" || sub.Str("reason") != "changed" {
@@ -212,8 +212,8 @@ func TestGivingUpPutsTheSubscriptionInErrorAndADeliveryPutsItBack(t *testing.T) 
 		if len(claimed) != 1 || !claimed[0].InError {
 			t.Fatalf("claimed %+v; want t2's notification, its Subscription in error", claimed)
 		}
-		if ok, _, err := g.RecordAttempt(ctx, &claimed[0], adapter.Attempt{Holder: "gw-b", State: store.OutboxDelivered}); err != nil || !ok {
-			t.Fatalf("RecordAttempt = %v, %v", ok, err)
+		if ok, _, err := g.RecordAttempts(ctx, []adapter.Attempt{{Notification: &claimed[0], Holder: "gw-b", State: store.OutboxDelivered}}); err != nil || !ok[0] {
+			t.Fatalf("RecordAttempts = %v, %v", ok, err)
 		}
 		sub = readJSON(t, g, "Subscription", "s1")
 		if sub.Str("status") != "active" || sub.Str("error") != "" {

@@ -35,5 +35,5 @@
 //
 // The package decides when to send and when to give up; the Gateway keeps
 // the outbox and the Subscriptions (adapter.Gateway.ClaimNotifications and
-// RecordAttempt).
+// RecordAttempts).
 package delivery

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,7 +20,7 @@ type Outbox interface {
 	// Committed returns a channel closed at this process's next commit.
 	Committed() <-chan struct{}
 	ClaimNotifications(ctx context.Context, holder string, lease time.Duration, limit int) ([]adapter.Notification, error)
-	RecordAttempt(ctx context.Context, n *adapter.Notification, a adapter.Attempt) (bool, time.Time, error)
+	RecordAttempts(ctx context.Context, attempts []adapter.Attempt) ([]bool, time.Time, error)
 	PruneOutbox(ctx context.Context, retention time.Duration, limit int) (int, error)
 	OutboxDepth(ctx context.Context) (map[store.OutboxState]int, error)
 }
@@ -70,22 +69,20 @@ func New(cfg Config, outbox Outbox, log *slog.Logger, reg prometheus.Registerer)
 // Run delivers notifications until ctx ends, then waits for the attempts
 // in flight to end and be recorded, and returns nil. It looks at the
 // outbox at every commit of this process and every Config.PollInterval.
+// Attempts that end while others are being recorded are recorded together,
+// in one transaction.
 func (w *Worker) Run(ctx context.Context) error {
 	w.log.Info("delivering Subscription notifications", "holder", w.cfg.Holder, "workers", w.cfg.Workers)
-	finished := make(chan struct{}, w.cfg.Workers)
+	defer w.log.Info("stopped delivering Subscription notifications", "holder", w.cfg.Holder)
+	done := make(chan adapter.Attempt, w.cfg.Workers)
 	inFlight := 0
-	var wg sync.WaitGroup
-	defer func() {
-		wg.Wait()
-		w.log.Info("stopped delivering Subscription notifications", "holder", w.cfg.Holder)
-	}()
 	poll := time.NewTicker(w.cfg.PollInterval)
 	defer poll.Stop()
 	nextPrune := time.Now()
 	for {
 		committed := w.outbox.Committed()
 		more := false
-		if free := w.cfg.Workers - inFlight; free > 0 {
+		if free := w.cfg.Workers - inFlight; free > 0 && ctx.Err() == nil {
 			limit := min(free, w.cfg.Batch)
 			ns, err := w.outbox.ClaimNotifications(ctx, w.cfg.Holder, w.cfg.Lease, limit)
 			if err != nil && ctx.Err() == nil {
@@ -93,10 +90,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			for i := range ns {
 				inFlight++
-				wg.Go(func() {
-					w.deliver(&ns[i])
-					finished <- struct{}{}
-				})
+				go func() { done <- w.attempt(&ns[i]) }()
 			}
 			more = len(ns) == limit && inFlight < w.cfg.Workers
 		}
@@ -109,64 +103,77 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			for inFlight > 0 {
+				inFlight -= w.record(<-done, done)
+			}
 			return nil
-		case <-finished:
-			inFlight--
+		case a := <-done:
+			inFlight -= w.record(a, done)
 		case <-committed:
 		case <-poll.C:
 		}
 	}
 }
 
-// deliver makes one attempt at n and records it.
-func (w *Worker) deliver(n *adapter.Notification) {
-	a := adapter.Attempt{Holder: w.cfg.Holder, State: store.OutboxDelivered}
-	var outcome string
+// attempt makes one attempt at n and returns how it ended.
+func (w *Worker) attempt(n *adapter.Notification) adapter.Attempt {
+	a := adapter.Attempt{Notification: n, Holder: w.cfg.Holder, State: store.OutboxDelivered}
 	if n.Undeliverable != "" {
-		a.State, a.Error, outcome = store.OutboxDead, n.Undeliverable, ""
+		a.State, a.Error = store.OutboxDead, n.Undeliverable
+		return a
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.AttemptTimeout)
+	defer cancel()
+	start := time.Now()
+	res := w.sender.send(ctx, n)
+	w.metrics.attempts.WithLabelValues(res.outcome).Inc()
+	w.metrics.attemptSeconds.WithLabelValues(res.outcome).Observe(time.Since(start).Seconds())
+	if res.outcome == outcomeDelivered {
+		return a
+	}
+	attempts := n.Entry.Attempts + 1
+	if attempts >= w.cfg.MaxAttempts {
+		a.State, a.Error = store.OutboxDead, fmt.Sprintf("given up after %d attempts; the last: %s", attempts, res.problem)
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.AttemptTimeout)
-		start := time.Now()
-		res := w.sender.send(ctx, n)
-		cancel()
-		outcome = res.outcome
-		w.metrics.attempts.WithLabelValues(outcome).Inc()
-		w.metrics.attemptSeconds.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
-		if res.outcome != outcomeDelivered {
-			attempts := n.Entry.Attempts + 1
-			if attempts >= w.cfg.MaxAttempts {
-				a.State, a.Error = store.OutboxDead, fmt.Sprintf("notification %s given up after %d attempts; the last: %s", n.Entry.ID, attempts, res.problem)
-			} else {
-				a.State, a.Error, a.Retry = store.OutboxPending, res.problem, w.backoff(attempts, res.retryAfter)
-			}
-		}
+		a.State, a.Error, a.Retry = store.OutboxPending, res.problem, w.backoff(attempts, res.retryAfter)
+	}
+	return a
+}
+
+// record records first and the attempts that have ended meanwhile, in one
+// transaction, and returns how many it took from done.
+func (w *Worker) record(first adapter.Attempt, done <-chan adapter.Attempt) int {
+	batch := []adapter.Attempt{first}
+	for len(done) > 0 {
+		batch = append(batch, <-done)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
-	recorded, at, err := w.outbox.RecordAttempt(ctx, n, a)
-	switch {
-	case err != nil:
-		w.log.Error("recording a delivery attempt failed; the notification will be tried again when its lease ends",
-			"notification_id", n.Entry.ID, "err", err)
-		return
-	case !recorded:
-		w.log.Warn("a delivery attempt outlived its lease; another gateway holds the notification now",
-			"notification_id", n.Entry.ID, "outcome", outcome)
-		return
+	recorded, at, err := w.outbox.RecordAttempts(ctx, batch)
+	if err != nil {
+		w.log.Error("recording delivery attempts failed; their notifications will be tried again when their leases end",
+			"attempts", len(batch), "err", err)
+		return len(batch)
 	}
-	switch a.State {
-	case store.OutboxDelivered:
-		w.metrics.latency.Observe(at.Sub(n.Entry.Created).Seconds())
-	case store.OutboxDead:
-		reason := "attempts"
-		if n.Undeliverable != "" {
-			reason = "undeliverable"
+	for i, a := range batch {
+		e := &a.Notification.Entry
+		switch {
+		case !recorded[i]:
+			w.log.Warn("a delivery attempt outlived its lease; another gateway holds the notification now", "notification_id", e.ID)
+		case a.State == store.OutboxDelivered:
+			w.metrics.latency.Observe(at.Sub(e.Created).Seconds())
+		case a.State == store.OutboxDead:
+			reason := "attempts"
+			if a.Notification.Undeliverable != "" {
+				reason = "undeliverable"
+			}
+			w.metrics.finalFailures.WithLabelValues(reason).Inc()
+			w.log.Error("notification given up: it is on the dead-letter list until redriven",
+				"notification_id", e.ID, "subscription_id", e.Subscription, "resource_type", e.Type,
+				"attempts", e.Attempts+1, "reason", a.Error)
 		}
-		w.metrics.finalFailures.WithLabelValues(reason).Inc()
-		w.log.Error("notification given up: it is on the dead-letter list until redriven",
-			"notification_id", n.Entry.ID, "subscription_id", n.Entry.Subscription, "resource_type", n.Entry.Type,
-			"attempts", n.Entry.Attempts+1, "reason", a.Error)
 	}
+	return len(batch)
 }
 
 // backoff returns the wait before the attempt after attempts failed ones:
