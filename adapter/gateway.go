@@ -64,6 +64,9 @@ type Gateway struct {
 	commits broadcast
 	// subs are the parsed Subscriptions that writes are matched against.
 	subs subscriptions
+	// queued wakes those waiting for the next commit that queued
+	// notifications.
+	queued broadcast
 }
 
 // New returns a Gateway over st.

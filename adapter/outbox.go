@@ -15,6 +15,33 @@ import (
 // Gateway keeps the outbox and the Subscriptions' status in step, in one
 // transaction per attempt.
 
+// Queued returns a channel that is closed when the next write transaction
+// of this Gateway that queued notifications (new ones, or dead ones
+// redriven) commits: a delivery worker waits on it, so that commits that
+// notify no one do not wake it. Other gateways' commits do not close it.
+func (g *Gateway) Queued() <-chan struct{} { return g.queued.wait() }
+
+// queuedKey keys a transaction's queuedFlag in its context.
+type queuedKey struct{}
+
+// queuedFlag says whether a transaction queued notifications.
+type queuedFlag struct{ any bool }
+
+func (f *queuedFlag) reset() { f.any = false }
+
+// withQueued returns ctx carrying a new flag for one transaction.
+func withQueued(ctx context.Context) (context.Context, *queuedFlag) {
+	f := &queuedFlag{}
+	return context.WithValue(ctx, queuedKey{}, f), f
+}
+
+// markQueued records that the transaction of ctx queued notifications.
+func markQueued(ctx context.Context) {
+	if f, ok := ctx.Value(queuedKey{}).(*queuedFlag); ok {
+		f.any = true
+	}
+}
+
 // Notification is an outbox entry claimed for delivery, with what
 // delivering it needs.
 type Notification struct {
@@ -190,6 +217,9 @@ func (g *Gateway) Redrive(ctx context.Context, sel store.OutboxSelection) ([]sto
 	err := g.transact(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		out, err = tx.Redrive(ctx, sel, g.now().UTC())
+		if len(out) > 0 {
+			markQueued(ctx)
+		}
 		return err
 	})
 	return out, err

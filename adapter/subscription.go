@@ -150,6 +150,10 @@ func (g *Gateway) notify(ctx context.Context, tx store.Tx, writes []store.Write)
 			}
 		}
 	}
+	if len(entries) == 0 {
+		return nil
+	}
+	markQueued(ctx)
 	return tx.AddOutbox(ctx, entries)
 }
 

@@ -285,3 +285,30 @@ func TestASubscriptionRolledBackLeavesNothingBehind(t *testing.T) {
 		t.Errorf("notifications (-want +got):\n%s", diff)
 	}
 }
+
+// TestQueuedWakesOnlyForCommitsThatQueueNotifications: a delivery worker
+// sleeps through commits that notify no one.
+func TestQueuedWakesOnlyForCommitsThatQueueNotifications(t *testing.T) {
+	g := newGateway(t, openSQLiteStore(t))
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	queued := g.Queued()
+	update(t, g, subscription("s1", "requested", "Task?status=requested"))
+	update(t, g, practiceTask("t1", "A81001", "completed"))
+	if closed(queued) {
+		t.Fatal("commits that queued no notification woke the waiters")
+	}
+	update(t, g, practiceTask("t2", "A81001", "requested"))
+	if !closed(queued) {
+		t.Fatal("a commit that queued a notification did not wake the waiters")
+	}
+	if closed(g.Queued()) {
+		t.Fatal("the next commit's channel is already closed")
+	}
+}

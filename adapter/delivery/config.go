@@ -27,9 +27,9 @@ type Config struct {
 	Workers int `yaml:"workers"`
 	// Batch is the most notifications one claim takes.
 	Batch int `yaml:"batch"`
-	// PollInterval is how often the outbox is looked at when this
-	// gateway commits nothing: for retries that fall due and for changes
-	// other gateways commit.
+	// PollInterval is how often the outbox is looked at besides when this
+	// gateway queues notifications: for retries that fall due, and for
+	// notifications other gateways (or the outbox command) queue.
 	PollInterval time.Duration `yaml:"pollInterval"`
 	// Lease is how long a claim keeps other gateways off a notification;
 	// when a gateway dies mid-attempt, another takes over after it.
@@ -41,8 +41,9 @@ type Config struct {
 	Holder string `yaml:"-"`
 }
 
-// DefaultConfig returns the defaults: 12 attempts over about an hour and a
-// half, a request timeout of 10 seconds, four at once.
+// DefaultConfig returns the defaults: 12 attempts, spread over about an
+// hour on average (at most two and a quarter), a request timeout of 10
+// seconds, four at once.
 func DefaultConfig() Config {
 	return Config{
 		MaxAttempts:    12,

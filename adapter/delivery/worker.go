@@ -17,8 +17,9 @@ import (
 
 // Outbox is what a Worker needs of the Gateway.
 type Outbox interface {
-	// Committed returns a channel closed at this process's next commit.
-	Committed() <-chan struct{}
+	// Queued returns a channel closed at this process's next commit
+	// that queued notifications.
+	Queued() <-chan struct{}
 	ClaimNotifications(ctx context.Context, holder string, lease time.Duration, limit int) ([]adapter.Notification, error)
 	RecordAttempts(ctx context.Context, attempts []adapter.Attempt) ([]bool, time.Time, error)
 	PruneOutbox(ctx context.Context, retention time.Duration, limit int) (int, error)
@@ -68,7 +69,8 @@ func New(cfg Config, outbox Outbox, log *slog.Logger, reg prometheus.Registerer)
 
 // Run delivers notifications until ctx ends, then waits for the attempts
 // in flight to end and be recorded, and returns nil. It looks at the
-// outbox at every commit of this process and every Config.PollInterval.
+// outbox at every commit of this process that queues notifications, and
+// every Config.PollInterval.
 // Attempts that end while others are being recorded are recorded together,
 // in one transaction.
 func (w *Worker) Run(ctx context.Context) error {
@@ -80,7 +82,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer poll.Stop()
 	nextPrune := time.Now()
 	for {
-		committed := w.outbox.Committed()
+		queued := w.outbox.Queued()
 		more := false
 		if free := w.cfg.Workers - inFlight; free > 0 && ctx.Err() == nil {
 			limit := min(free, w.cfg.Batch)
@@ -109,7 +111,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			return nil
 		case a := <-done:
 			inFlight -= w.record(a, done)
-		case <-committed:
+		case <-queued:
 		case <-poll.C:
 		}
 	}

@@ -28,8 +28,13 @@ func TestSubscriptionsAreStoredWithTheServersStatusAndRefusedWhenTheyCannotRun(t
 		t.Errorf("search by status, type, url and payload found %v, want 1", found["total"])
 	}
 
+	noStatus := strings.Replace(restHook, `"status":"requested",`, ``, 1)
+	issues := c.do("POST", "Subscription", noStatus).mustStatus(t, http.StatusBadRequest).issues(t)
+	if len(issues) != 1 || issues[0].Expression != "Subscription.status" || issues[0].Code != "required" {
+		t.Errorf("a Subscription without status: %+v", issues)
+	}
 	websocket := strings.Replace(restHook, `"rest-hook"`, `"websocket"`, 1)
-	issues := c.do("POST", "Subscription", websocket).mustStatus(t, http.StatusUnprocessableEntity).issues(t)
+	issues = c.do("POST", "Subscription", websocket).mustStatus(t, http.StatusUnprocessableEntity).issues(t)
 	if len(issues) != 1 || issues[0].Expression != "Subscription.channel.type" || issues[0].Code != "not-supported" {
 		t.Errorf("a websocket Subscription: %+v", issues)
 	}
