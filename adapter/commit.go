@@ -19,16 +19,28 @@ func (g *Gateway) put(ctx context.Context, tx store.Tx, writes []store.Write) er
 	if err := tx.Put(ctx, writes); err != nil {
 		return err
 	}
-	return putTaskFeed(ctx, tx, writes, replaced)
+	if err := putTaskFeed(ctx, tx, writes, replaced); err != nil {
+		return err
+	}
+	return g.notify(ctx, tx, writes)
 }
 
 // transact runs fn in one store transaction and, once it has committed,
-// tells whoever waits on Committed.
+// tells whoever waits on Committed, and on Queued when it queued
+// notifications.
 func (g *Gateway) transact(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
-	if err := g.store.Transact(ctx, fn); err != nil {
+	ctx, queued := withQueued(ctx)
+	err := g.store.Transact(ctx, func(ctx context.Context, tx store.Tx) error {
+		queued.reset() // fn may run again
+		return fn(ctx, tx)
+	})
+	if err != nil {
 		return err
 	}
 	g.commits.signal()
+	if queued.any {
+		g.queued.signal()
+	}
 	return nil
 }
 

@@ -35,24 +35,50 @@ var forbiddenImports = []string{
 func TestDomainPackagesImportNoHTTPOrDatabase(t *testing.T) {
 	checked := 0
 	for _, pkg := range domainPackages {
-		out, err := exec.Command("go", "list", "-deps", "-test=false", pkg).CombinedOutput()
-		if err != nil {
-			if strings.Contains(string(out), "cannot find package") || strings.Contains(string(out), "no required module provides") ||
-				strings.Contains(string(out), "no Go files") || strings.Contains(string(out), "matched no packages") {
-				continue // not written yet
-			}
-			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
-		}
-		checked++
-		for _, dep := range strings.Fields(string(out)) {
-			for _, bad := range forbiddenImports {
-				if dep == bad || strings.HasPrefix(dep, bad+"/") {
-					t.Errorf("%s depends on %s", pkg, dep)
-				}
-			}
+		if checkDeps(t, pkg, forbiddenImports) {
+			checked++
 		}
 	}
 	if checked == 0 {
 		t.Fatal("no domain package was found to check")
 	}
+}
+
+// The delivery worker reaches the outbox and the Subscriptions through the
+// Gateway only: never a database engine, and not the HTTP API it runs
+// beside.
+func TestDeliveryGoesThroughTheGateway(t *testing.T) {
+	forbidden := []string{
+		"github.com/labstack/echo",
+		"github.com/jackc/pgx",
+		"modernc.org/sqlite",
+		"github.com/carebridge/carebridge/adapter/store/sqlite",
+		"github.com/carebridge/carebridge/adapter/store/postgres",
+		"github.com/carebridge/carebridge/adapter/rest",
+	}
+	if !checkDeps(t, "github.com/carebridge/carebridge/adapter/delivery", forbidden) {
+		t.Fatal("adapter/delivery was not found")
+	}
+}
+
+// checkDeps fails t for each dependency of pkg under a forbidden prefix;
+// it reports false when pkg does not exist (yet).
+func checkDeps(t *testing.T, pkg string, forbidden []string) bool {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-test=false", pkg).CombinedOutput()
+	if err != nil {
+		if strings.Contains(string(out), "cannot find package") || strings.Contains(string(out), "no required module provides") ||
+			strings.Contains(string(out), "no Go files") || strings.Contains(string(out), "matched no packages") {
+			return false // not written yet
+		}
+		t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, bad := range forbidden {
+			if dep == bad || strings.HasPrefix(dep, bad+"/") {
+				t.Errorf("%s depends on %s", pkg, dep)
+			}
+		}
+	}
+	return true
 }

@@ -62,6 +62,11 @@ type Gateway struct {
 	names map[string]string
 	// commits wakes those waiting for the next committed write.
 	commits broadcast
+	// subs are the parsed Subscriptions that writes are matched against.
+	subs subscriptions
+	// queued wakes those waiting for the next commit that queued
+	// notifications.
+	queued broadcast
 }
 
 // New returns a Gateway over st.

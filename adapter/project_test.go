@@ -29,7 +29,7 @@ func eachStore(t *testing.T, f func(t *testing.T, st store.Store)) {
 }
 
 // openSQLiteStore opens a fresh, migrated SQLite store for t.
-func openSQLiteStore(t *testing.T) store.Store {
+func openSQLiteStore(t testing.TB) store.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "p.db")})

@@ -548,6 +548,11 @@ func (g *Gateway) newVersion(ctx context.Context, tx store.Tx, w *work, cur stor
 		w.result = EntryResult{Status: http.StatusNoContent, Resource: resourceOf(wr)}
 		return wr, true, nil
 	}
+	if w.e.Type == "Subscription" {
+		if err := g.prepareSubscription(ctx, tx, w, cur); err != nil {
+			return store.Write{}, false, err
+		}
+	}
 	version, status := int64(1), http.StatusCreated
 	var stored []byte // the body of the current version this one replaces
 	if exists {

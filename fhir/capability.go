@@ -110,7 +110,11 @@ func operation(name, doc string) Value {
 
 // operations lists the server's own operations.
 func operations(opt CapabilityOptions) []Value {
-	out := []Value{operation("unmapped", "GET [base]/$unmapped: codes, units, identifiers and references that the mapping profiles could not map in current resources, counted per profile, as Parameters.")}
+	out := []Value{
+		operation("unmapped", "GET [base]/$unmapped: codes, units, identifiers and references that the mapping profiles could not map in current resources, counted per profile, as Parameters."),
+		operation("outbox", "GET [base]/$outbox?state=pending|delivered|dead&subscription=[id]&_count=N: the Subscription notifications in the outbox, oldest first, as Parameters with one notification part per entry (id, state, subscription, focus, created, attempts, nextAttempt, delivered, lastError); next links to the following page."),
+		operation("redrive", "POST [base]/$redrive with a Parameters body (or query) naming dead notifications: notification=[id] (repeated), subscription=[id], or all=true. They are delivered again from the first attempt; the answer counts and names them, as Parameters."),
+	}
 	if opt.HealthCheck {
 		out = append(out,
 			operation("health-check", "GET [base]/Patient/[id]/$health-check?date=YYYY-MM-DD&mode=rolling|qof: the person's annual SMI physical health check at the date (today by default): eligibility, each component's status, evidence and performer side, abnormal findings, the responsible organisation and the open Tasks, as Parameters."),

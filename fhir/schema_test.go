@@ -30,6 +30,7 @@ var servedModels = []reflect.Type{
 	reflect.TypeFor[models.EpisodeOfCare](),
 	reflect.TypeFor[models.Encounter](),
 	reflect.TypeFor[models.Provenance](),
+	reflect.TypeFor[models.Subscription](),
 }
 
 func TestServedModelsAreTheServedTypes(t *testing.T) {

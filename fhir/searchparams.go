@@ -310,6 +310,14 @@ var searchRegistry = buildSearchRegistry(map[string][]SearchParam{
 		spRef("based-on", "Encounter.basedOn", "The ServiceRequest that initiated this encounter", spTypes("ServiceRequest"), "basedOn"),
 		spToken("reason-code", "Encounter.reasonCode", "Coded reason the encounter takes place", ixAt(ixCodeableConcept, "reasonCode")),
 	},
+	"Subscription": {
+		spToken("status", "Subscription.status", "The current state of the subscription", ixAt(ixCode, "status")),
+		spToken("type", "Subscription.channel.type", "The type of channel for the sent notifications", ixAt(ixCode, "channel.type")),
+		{Name: "url", Type: TokenParam, uri: true, Expression: "Subscription.channel.endpoint", Documentation: "The uri that will receive the notifications",
+			paths: []ixPath{ixAt(ixURI, "channel.endpoint")}},
+		spString("criteria", "Subscription.criteria", "The search rules used to determine when to send a notification", ixAt(ixString, "criteria")),
+		spToken("payload", "Subscription.channel.payload", "The mime-type of the notification payload", ixAt(ixCode, "channel.payload")),
+	},
 	"Provenance": {
 		spRef("target", "Provenance.target", "Target Reference(s) (usually version specific)", spAny, "target"),
 		spPatient("Provenance.target.where(resolve() is Patient)", "Target Reference(s) (usually version specific)", "target"),

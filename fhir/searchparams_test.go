@@ -30,6 +30,7 @@ var wantSearchParams = map[string]string{
 	"EpisodeOfCare": "identifier patient status type date organization care-manager condition incoming-referral",
 	"Encounter":     "identifier patient subject status class type date service-provider participant episode-of-care based-on reason-code",
 	"Provenance":    "target patient agent recorded entity",
+	"Subscription":  "status type url criteria payload",
 }
 
 func TestSearchParamsHaveTheR4ParametersAndTheCommonOnes(t *testing.T) {

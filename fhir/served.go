@@ -16,6 +16,7 @@ var servedTypes = []string{
 	"Procedure",
 	"Provenance",
 	"ServiceRequest",
+	"Subscription",
 	"Task",
 }
 

@@ -103,6 +103,24 @@ func (s *Server) readOptionalBody(c echo.Context) ([]byte, error) {
 	return io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, s.cfg.MaxBodyBytes))
 }
 
+// parametersBody reads the optional Parameters body of operation op and
+// returns its parameters; none when there is no body.
+func (s *Server) parametersBody(c echo.Context, op string) ([]fhir.Value, error) {
+	body, err := s.readOptionalBody(c)
+	if err != nil || len(body) == 0 {
+		return nil, err
+	}
+	params, err := fhir.DecodeResource(body)
+	if err != nil {
+		return nil, err
+	}
+	if rt := params.Str("resourceType"); rt != "Parameters" {
+		return nil, fhir.Errorf(fhir.Invalid, fhir.IssueInvalid, "resourceType", "%s takes a Parameters resource, not a %s", op, rt)
+	}
+	list, _ := params.Get("parameter")
+	return list.Items(), nil
+}
+
 // decodeResource reads and validates the body of a create or update, which
 // must be a resource of the type the URL names.
 func (s *Server) decodeResource(c echo.Context, typ string) (fhir.Value, error) {

@@ -20,28 +20,18 @@ import (
 // Parameters body), today when none; the counts come back as Parameters.
 func (s *Server) handleReconcile(c echo.Context) error {
 	date := c.QueryParam("date")
-	body, err := s.readOptionalBody(c)
+	params, err := s.parametersBody(c, "$reconcile")
 	if err != nil {
 		return err
 	}
-	if len(body) > 0 {
-		params, err := fhir.DecodeResource(body)
-		if err != nil {
-			return err
-		}
-		if rt := params.Str("resourceType"); rt != "Parameters" {
-			return fhir.Errorf(fhir.Invalid, fhir.IssueInvalid, "resourceType", "$reconcile takes a Parameters resource, not a %s", rt)
-		}
-		list, _ := params.Get("parameter")
-		for _, p := range list.Items() {
-			switch p.Str("name") {
-			case "date":
-				if date = p.Str("valueDate"); date == "" {
-					return fhir.Errorf(fhir.Invalid, fhir.IssueValue, "Parameters.parameter.valueDate", "the date parameter needs a valueDate such as 2026-03-31")
-				}
-			default:
-				return fhir.Errorf(fhir.Invalid, fhir.IssueNotSupported, "Parameters.parameter.name", "$reconcile has no parameter %q; it takes date", p.Str("name"))
+	for _, p := range params {
+		switch p.Str("name") {
+		case "date":
+			if date = p.Str("valueDate"); date == "" {
+				return fhir.Errorf(fhir.Invalid, fhir.IssueValue, "Parameters.parameter.valueDate", "the date parameter needs a valueDate such as 2026-03-31")
 			}
+		default:
+			return fhir.Errorf(fhir.Invalid, fhir.IssueNotSupported, "Parameters.parameter.name", "$reconcile has no parameter %q; it takes date", p.Str("name"))
 		}
 	}
 	asOf, err := s.referenceDate(date)

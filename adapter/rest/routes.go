@@ -25,6 +25,8 @@ func (s *Server) routes(gatherer prometheus.Gatherer) {
 	f.GET("/$health-check-report", s.handleHealthCheckReport)
 	f.GET("/Patient/:id/$health-check", s.handleHealthCheck)
 	f.GET("/Task/$changes", s.handleTaskChanges)
+	f.GET("/$outbox", s.handleOutbox)
+	f.POST("/$redrive", s.handleRedrive)
 
 	f.GET("/:type", s.handleSearch)
 	f.POST("/:type/_search", s.handleSearchPost)

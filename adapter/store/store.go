@@ -138,6 +138,9 @@ type Store interface {
 	ScanCurrent(ctx context.Context, afterKey int64, limit int) ([]Resource, error)
 	// TaskFeed returns a page of the Task change feed (see TaskFeedQuery).
 	TaskFeed(ctx context.Context, q TaskFeedQuery) (TaskFeedPage, error)
+	// Outbox is the Subscription notification outbox (see OutboxEntry).
+	Outbox
+
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.
@@ -204,6 +207,9 @@ type Tx interface {
 	// that Put stored earlier in the same transaction. The rows become
 	// visible to Store.TaskFeed when the transaction commits.
 	PutTaskFeed(ctx context.Context, rows []TaskFeedRow) error
+
+	// OutboxTx writes the notification outbox in the transaction.
+	OutboxTx
 }
 
 // TaskFeedRow is one row of the Task change feed: a Task version as one of
@@ -321,3 +327,104 @@ var ErrVersionRace = errors.New("store: a concurrent write changed the resource 
 
 // MaxTransactAttempts bounds how often Transact runs fn.
 const MaxTransactAttempts = 8
+
+// The Subscription notification outbox. A notification is written in the
+// transaction of the change it is about, and delivered after the commit by
+// whichever gateway claims it first; it stays in the outbox, with its
+// attempts, until it is delivered or given up (dead), so nothing is lost
+// when a gateway stops or dies.
+
+// OutboxState is where a notification is in its life.
+type OutboxState string
+
+// The states of a notification.
+const (
+	OutboxPending   OutboxState = "pending"   // to deliver, from NextAttempt on
+	OutboxDelivered OutboxState = "delivered" // the endpoint accepted it
+	OutboxDead      OutboxState = "dead"      // given up: on the dead-letter list until redriven
+)
+
+// OutboxEntry is one notification: a new version of a resource that a
+// Subscription's criteria matched.
+type OutboxEntry struct {
+	ID                  string // the notification id (a UUID), stable for the entry's life
+	Subscription        string // the Subscription's id
+	SubscriptionVersion int64  // the version whose criteria matched
+	Type                string // the resource's type, id and version
+	ResourceID          string
+	ResourceVersion     int64
+	Created             time.Time // when the change was written
+	State               OutboxState
+	Attempts            int       // delivery attempts made
+	NextAttempt         time.Time // a pending entry is due from then on
+	LastError           string    // why the last attempt failed; "" when none did
+	Delivered           time.Time // when the endpoint accepted it; zero unless delivered
+	LeaseHolder         string    // who claimed it last; "" when never claimed
+	LeaseUntil          time.Time // the claim holds until then
+}
+
+// OutboxAttempt is the outcome of one delivery attempt, to record.
+type OutboxAttempt struct {
+	ID     string
+	Holder string      // the lease holder that made the attempt
+	State  OutboxState // Delivered; Pending to try again at NextAttempt; Dead to give up
+	At     time.Time   // when the attempt ended
+	// NextAttempt is when a Pending entry is due again.
+	NextAttempt time.Time
+	Error       string // why the attempt failed; "" when delivered
+}
+
+// OutboxQuery selects notifications to list, in ID order.
+type OutboxQuery struct {
+	State        OutboxState // "" for every state
+	Subscription string      // "" for every Subscription
+	After        string      // only IDs greater than After: the page token
+	Count        int         // at most this many
+}
+
+// OutboxSelection names dead notifications to deliver again: those with
+// the IDs, those of the Subscription, or (All) every one.
+type OutboxSelection struct {
+	IDs          []string
+	Subscription string
+	All          bool
+}
+
+// Outbox reads and claims the notification outbox outside transactions.
+type Outbox interface {
+	// ClaimOutbox leases up to limit pending entries due at now (NextAttempt
+	// <= now) and not leased by anyone (LeaseUntil <= now) to holder until
+	// until, and returns them in (NextAttempt, ID) order. Two calls, from
+	// any number of processes on the same database, never claim one entry
+	// while its lease lasts.
+	ClaimOutbox(ctx context.Context, holder string, now, until time.Time, limit int) ([]OutboxEntry, error)
+	// ListOutbox returns the entries q selects, in ID order.
+	ListOutbox(ctx context.Context, q OutboxQuery) ([]OutboxEntry, error)
+	// CountOutbox counts the pending and the dead entries.
+	CountOutbox(ctx context.Context) (map[OutboxState]int, error)
+	// PruneOutbox deletes up to limit entries delivered before before, and
+	// returns how many it deleted.
+	PruneOutbox(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// OutboxTx writes the notification outbox inside a transaction.
+type OutboxTx interface {
+	// Subscriptions returns the current version of every Subscription
+	// that is not deleted, in id order. Every write asks, so it is one
+	// cheap statement.
+	Subscriptions(ctx context.Context) ([]Resource, error)
+	// AddOutbox inserts new entries. An ID already in the outbox fails with
+	// fhir.Conflict.
+	AddOutbox(ctx context.Context, entries []OutboxEntry) error
+	// RecordAttempt records an attempt on a pending entry that a.Holder
+	// has claimed: one more attempt, the new state, NextAttempt and Error
+	// (Delivered set to a.At when delivered), and the lease released. It
+	// reports false and changes nothing when the entry is not pending or
+	// a.Holder no longer holds it (its lease expired and another holder
+	// claimed it).
+	RecordAttempt(ctx context.Context, a OutboxAttempt) (bool, error)
+	// Redrive makes the dead entries sel names pending again, due at now,
+	// with no attempts, their last error kept; it returns the entries it
+	// changed, as they now are, in ID order.
+	Redrive(ctx context.Context, sel OutboxSelection, now time.Time) ([]OutboxEntry, error)
+}

@@ -48,6 +48,7 @@ the flag in capitals (--db is CAREBRIDGE_DB), or in the YAML file given by
 		newReconcileCommand(e),
 		newReportCommand(e),
 		newSynthCommand(e),
+		newOutboxCommand(e),
 	)
 	return root
 }

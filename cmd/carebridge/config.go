@@ -13,6 +13,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/carebridge/carebridge/adapter/delivery"
 )
 
 // Config is the whole configuration of a carebridge process, resolved once:
@@ -31,6 +33,8 @@ type Config struct {
 	Postgres        PGConfig      `yaml:"postgres"`
 	Mappings        MappingConfig `yaml:"mappings"`
 	HealthCheck     CheckConfig   `yaml:"healthCheck"`
+	// Delivery tunes the sending of Subscription notifications.
+	Delivery delivery.Config `yaml:"delivery"`
 }
 
 // CheckConfig configures the annual SMI physical health check: how Tasks
@@ -105,6 +109,7 @@ func defaultConfig() Config {
 		SQLite:          SQLiteConfig{Synchronous: "FULL"},
 		Postgres:        PGConfig{MaxConns: 16},
 		HealthCheck:     CheckConfig{Mode: "rolling"},
+		Delivery:        delivery.DefaultConfig(),
 	}
 }
 
@@ -158,6 +163,54 @@ var settings = []setting{
 	{"sqlite-synchronous", "SQLite synchronous mode: FULL (no acknowledged write is lost on power failure) or NORMAL (faster)",
 		func(c *Config) string { return c.SQLite.Synchronous },
 		func(c *Config, v string) error { c.SQLite.Synchronous = v; return nil }},
+	countSetting("delivery-max-attempts", "attempts at a Subscription notification before it is dead",
+		func(c *Config) *int { return &c.Delivery.MaxAttempts }),
+	durationSetting("delivery-backoff-base", "wait before a notification's second attempt, at most; doubled per attempt",
+		func(c *Config) *time.Duration { return &c.Delivery.BackoffBase }),
+	durationSetting("delivery-backoff-cap", "longest wait between two attempts at a notification",
+		func(c *Config) *time.Duration { return &c.Delivery.BackoffCap }),
+	durationSetting("delivery-attempt-timeout", "how long one attempt at a notification may take",
+		func(c *Config) *time.Duration { return &c.Delivery.AttemptTimeout }),
+	countSetting("delivery-quick-retries", "quick retries of a failed connection within one attempt (0 for none)",
+		func(c *Config) *int { return &c.Delivery.QuickRetries }),
+	countSetting("delivery-workers", "notifications sent at once",
+		func(c *Config) *int { return &c.Delivery.Workers }),
+	countSetting("delivery-batch", "most notifications claimed at once",
+		func(c *Config) *int { return &c.Delivery.Batch }),
+	durationSetting("delivery-poll-interval", "how often the outbox is looked at between this gateway's commits",
+		func(c *Config) *time.Duration { return &c.Delivery.PollInterval }),
+	durationSetting("delivery-lease", "how long a claimed notification is kept from other gateways",
+		func(c *Config) *time.Duration { return &c.Delivery.Lease }),
+	durationSetting("delivery-retention", "how long delivered notifications stay in the outbox",
+		func(c *Config) *time.Duration { return &c.Delivery.Retention }),
+}
+
+// countSetting is a setting holding a whole number.
+func countSetting(flag, usage string, field func(*Config) *int) setting {
+	return setting{flag, usage,
+		func(c *Config) string { return strconv.Itoa(*field(c)) },
+		func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number", v)
+			}
+			*field(c) = n
+			return nil
+		}}
+}
+
+// durationSetting is a setting holding a duration such as 10s or 5m.
+func durationSetting(flag, usage string, field func(*Config) *time.Duration) setting {
+	return setting{flag, usage,
+		func(c *Config) string { return field(c).String() },
+		func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration such as 10s or 5m", v)
+			}
+			*field(c) = d
+			return nil
+		}}
 }
 
 func parseInt(v string, dst *int64) error {
@@ -266,7 +319,7 @@ func (c Config) check() error {
 	default:
 		return fmt.Errorf("sqlite synchronous %q: use FULL or NORMAL", c.SQLite.Synchronous)
 	}
-	return nil
+	return c.Delivery.Check()
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -89,7 +89,7 @@ and removed at exit, unless --db names one (or --keep is given). Stop with Ctrl-
 				return err
 			}
 			printDemoHelp(e, "http://"+ln.Addr().String(), cfg.DB, configFile, today, example)
-			return a.server.Serve(ctx, ln)
+			return a.serve(ctx, ln)
 		},
 	}
 	addSettingFlags(cmd.Flags())
@@ -235,6 +235,7 @@ Try:
   curl -s '%[1]s/Observation?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|%[6]s'
   curl -s '%[1]s/$health-check-report?kind=pcn&date=%[4]s'
   curl -s -X POST '%[1]s/$reconcile?date=%[4]s'
+  curl -s '%[1]s/$outbox?state=dead'
   carebridge report --db %[2]s --config %[7]s --as-of %[4]s
 
 Stop with Ctrl-C.

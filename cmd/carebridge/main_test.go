@@ -128,7 +128,8 @@ func getJSON(t *testing.T, url string) map[string]any {
 func TestConfigPrecedenceIsFlagsThenEnvironmentThenFile(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "carebridge.yaml")
-	yaml := "addr: 127.0.0.1:7001\ndb: sqlite:/from/file.db\nlog:\n  level: debug\nsearch:\n  defaultCount: 25\n  maxCount: 100\n"
+	yaml := "addr: 127.0.0.1:7001\ndb: sqlite:/from/file.db\nlog:\n  level: debug\nsearch:\n  defaultCount: 25\n  maxCount: 100\n" +
+		"delivery:\n  maxAttempts: 5\n  backoffCap: 10m\n  workers: 2\n"
 	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -138,8 +139,9 @@ func TestConfigPrecedenceIsFlagsThenEnvironmentThenFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, err := loadConfig(fs, envOf(map[string]string{
-		"CAREBRIDGE_ADDR": "127.0.0.1:7002", // the flag wins
-		"CAREBRIDGE_DB":   "postgres://u:secret@db/carebridge",
+		"CAREBRIDGE_ADDR":             "127.0.0.1:7002", // the flag wins
+		"CAREBRIDGE_DB":               "postgres://u:secret@db/carebridge",
+		"CAREBRIDGE_DELIVERY_WORKERS": "8", // wins over the file
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -155,6 +157,9 @@ func TestConfigPrecedenceIsFlagsThenEnvironmentThenFile(t *testing.T) {
 	}
 	if cfg.Log.Format != "json" || cfg.MaxBodyBytes != 16<<20 {
 		t.Errorf("log format %q, max body %d: want the defaults", cfg.Log.Format, cfg.MaxBodyBytes)
+	}
+	if d := cfg.Delivery; d.MaxAttempts != 5 || d.BackoffCap != 10*time.Minute || d.Workers != 8 || d.AttemptTimeout != 10*time.Second {
+		t.Errorf("delivery %+v: want 5 attempts and a 10m cap from the file, 8 workers from the environment, the default timeout", d)
 	}
 	if got := redactDB(cfg.DB); got != "postgres://u:xxxxx@db/carebridge" {
 		t.Errorf("redactDB = %q", got)
@@ -181,6 +186,9 @@ func TestConfigRefusesWhatCannotWork(t *testing.T) {
 		{"an unknown log format", []string{"--log-format", "xml"}, nil, `log format "xml"`},
 		{"an unknown log level", []string{"--log-level", "loud"}, nil, `log level "loud"`},
 		{"an unknown synchronous mode", []string{"--sqlite-synchronous", "OFF"}, nil, `sqlite synchronous "OFF"`},
+		{"a delivery timeout that is not a duration", []string{"--delivery-attempt-timeout", "ten"}, nil, `--delivery-attempt-timeout: "ten" is not a duration`},
+		{"a lease no longer than an attempt", []string{"--delivery-lease", "10s"}, nil, "delivery lease 10s must be at least twice attemptTimeout"},
+		{"negative attempts", nil, map[string]string{"CAREBRIDGE_DELIVERY_MAX_ATTEMPTS": "-1"}, "delivery maxAttempts must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)

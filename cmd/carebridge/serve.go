@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/carebridge/carebridge/adapter"
+	"github.com/carebridge/carebridge/adapter/delivery"
 	"github.com/carebridge/carebridge/adapter/healthcheck"
 	"github.com/carebridge/carebridge/adapter/rest"
 	"github.com/carebridge/carebridge/adapter/store"
@@ -27,10 +29,11 @@ func newServeCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the gateway",
-		Long: `Run the gateway: the FHIR R4 API at /fhir, /healthz, /readyz and /metrics.
-Schema migrations are applied at start (under a lock on PostgreSQL, so many
-gateways may start at once). SIGTERM or SIGINT stops accepting connections and
-lets requests in flight finish.`,
+		Long: `Run the gateway: the FHIR R4 API at /fhir, /healthz, /readyz and /metrics,
+and the delivery of Subscription notifications. Schema migrations are applied
+at start (under a lock on PostgreSQL, so many gateways may start at once).
+SIGTERM or SIGINT stops accepting connections and lets requests and
+notifications in flight finish.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd.Flags(), e.getenv)
@@ -47,7 +50,7 @@ lets requests in flight finish.`,
 				return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 			}
 			a.log.Info("serving", "addr", ln.Addr().String(), "db", redactDB(cfg.DB), "version", version)
-			return a.server.Serve(cmd.Context(), ln)
+			return a.serve(cmd.Context(), ln)
 		},
 	}
 	addSettingFlags(cmd.Flags())
@@ -56,10 +59,11 @@ lets requests in flight finish.`,
 
 // app is a gateway's parts, wired.
 type app struct {
-	log     *slog.Logger
-	store   migratingStore
-	server  *rest.Server
-	gateway *adapter.Gateway
+	log      *slog.Logger
+	store    migratingStore
+	server   *rest.Server
+	gateway  *adapter.Gateway
+	delivery *delivery.Worker
 	// location is where clinical dates are calendar dates.
 	location *time.Location
 }
@@ -119,7 +123,26 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	return &app{log: log, store: st, server: srv, gateway: gw, location: loc}, nil
+	worker, err := delivery.New(cfg.Delivery, gw, log, reg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{log: log, store: st, server: srv, gateway: gw, delivery: worker, location: loc}, nil
+}
+
+// serve runs the HTTP API on ln and the delivery of notifications until
+// ctx ends, and returns once both have stopped: requests and attempts in
+// flight finish first.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { a.delivery.Run(ctx) })
+	err := a.server.Serve(ctx, ln)
+	cancel()
+	wg.Wait()
+	return err
 }
 
 // checkConfig builds the health check configuration: nil when disabled.

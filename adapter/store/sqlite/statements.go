@@ -24,6 +24,8 @@ type statements struct {
 	// writer and readers: the Task change feed
 	putTaskFeed, indexEntries               *sql.Stmt
 	feedHorizon, taskFeed, taskFeedByStatus *sql.Stmt
+	// writer: the Subscriptions every write is matched against
+	txSubscriptions *sql.Stmt
 	// readers
 	read, vread, personProjections, scanCurrent *sql.Stmt
 	people, taskPeople, checkTasks              *sql.Stmt
@@ -150,6 +152,7 @@ func prepare(ctx context.Context, writer, reader *sql.DB) (_ *statements, err er
 	prep(reader, &st.feedHorizon, feedHorizonSQL)
 	prep(reader, &st.taskFeed, taskFeedSQL)
 	prep(reader, &st.taskFeedByStatus, taskFeedByStatusSQL)
+	prep(writer, &st.txSubscriptions, subscriptionsSQL)
 	prep(reader, &st.people, peopleSQL)
 	prep(reader, &st.taskPeople, taskPeopleSQL)
 	prep(reader, &st.checkTasks, checkTasksSQL)
@@ -169,7 +172,7 @@ func (st *statements) close() {
 		st.sequences, st.updateResource, st.current, st.txRead,
 		st.deleteProjections, st.deleteUnmapped,
 		st.txProjection, st.txPersonProjections, st.txReferencingProjections,
-		st.txPeopleProjections, st.txCheckTasks, st.putCheckTasks,
+		st.txPeopleProjections, st.txCheckTasks, st.putCheckTasks, st.txSubscriptions,
 		st.read, st.vread, st.personProjections, st.scanCurrent,
 		st.people, st.taskPeople, st.checkTasks, st.peopleProjections,
 		st.putTaskFeed, st.indexEntries, st.feedHorizon, st.taskFeed, st.taskFeedByStatus,

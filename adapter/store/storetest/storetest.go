@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"shared-care projection", projectionRules},
 		{"health check tasks", checkTaskRules},
 		{"task change feed", taskFeedRules},
+		{"notification outbox", outboxRules},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
