@@ -31,7 +31,11 @@ func subscription(id, status, criteria string) string {
 
 // practiceTask returns a Task owned by the practice with ODS code ods.
 func practiceTask(id, ods, status string) string {
-	return `{"resourceType":"Task","id":"` + id + `","status":"` + status + `","intent":"order",` +
+	reason := ""
+	if status == "completed" || status == "rejected" || status == "failed" {
+		reason = `"statusReason":{"text":"recorded at the practice"},` // the Task workflow asks for one
+	}
+	return `{"resourceType":"Task","id":"` + id + `","status":"` + status + `",` + reason + `"intent":"order",` +
 		`"owner":{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"` + ods + `"}}}`
 }
 
@@ -138,8 +142,9 @@ func TestWritesMakeNotificationsForMatchingSubscriptions(t *testing.T) {
 
 		update(t, g, practiceTask("t1", "A81001", "requested"))
 		update(t, g, practiceTask("t2", "B82002", "requested"))
-		update(t, g, practiceTask("t1", "A81001", "completed"))
+		update(t, g, practiceTask("t1", "A81001", "cancelled"))
 		update(t, g, practiceTask("t3", "B82002", "completed"))
+		update(t, g, practiceTask("t2", "B82002", "cancelled")) // finished, so it may be deleted
 		if _, err := g.Delete(context.Background(), "Task", "t2", ""); err != nil {
 			t.Fatal(err)
 		}
