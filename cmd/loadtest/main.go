@@ -5,6 +5,7 @@
 //	loadtest ingest  --target URL   transaction Bundles of mixed resources: resources/s
 //	loadtest create  --target URL   single Patient creates, one at a time: latency
 //	loadtest ceiling --db DB        decode + insert of the same resources, no HTTP, no index
+//	loadtest receive --addr ADDR    a Subscription endpoint that accepts every notification
 package main
 
 import (
@@ -37,6 +38,6 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newIngestCommand(stdout, stderr), newCreateCommand(stdout, stderr), newCeilingCommand(stdout, stderr))
+	root.AddCommand(newIngestCommand(stdout, stderr), newCreateCommand(stdout, stderr), newCeilingCommand(stdout, stderr), newReceiveCommand(stdout))
 	return root
 }
