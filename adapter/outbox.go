@@ -60,56 +60,62 @@ type Notification struct {
 }
 
 // ClaimNotifications leases up to limit due notifications to holder for
-// lease and reads what delivering them needs. Several gateways on one
-// database never hold one notification at once.
+// lease and reads what delivering them needs: each Subscription once, and
+// the matched versions their payloads ask for. Several gateways on one
+// database never hold one notification at once. When a read fails, the
+// claimed notifications wait for their leases to end.
 func (g *Gateway) ClaimNotifications(ctx context.Context, holder string, lease time.Duration, limit int) ([]Notification, error) {
 	now := g.now().UTC()
 	entries, err := g.store.ClaimOutbox(ctx, holder, now, now.Add(lease), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim notifications: %w", err)
 	}
+	subs := make(map[string]Notification, len(entries)) // by Subscription id: what all its notifications share
 	out := make([]Notification, len(entries))
 	for i, e := range entries {
-		out[i] = Notification{Entry: e}
-		if err := g.readNotification(ctx, &out[i]); err != nil {
-			return nil, err
+		n, ok := subs[e.Subscription]
+		if !ok {
+			if n, err = g.readSubscription(ctx, e.Subscription); err != nil {
+				return nil, err
+			}
+			subs[e.Subscription] = n
 		}
+		n.Entry = e
+		if n.Subscription != nil && n.Subscription.Payload != "" {
+			v, err := g.store.VRead(ctx, e.Type, e.ResourceID, e.ResourceVersion)
+			if err != nil {
+				return nil, fmt.Errorf("read %s/%s/_history/%d: %w", e.Type, e.ResourceID, e.ResourceVersion, err)
+			}
+			n.Body = v.Body
+		}
+		out[i] = n
 	}
 	return out, nil
 }
 
-// readNotification fills in n's Subscription and, when it asks for the
-// resource, n's Body.
-func (g *Gateway) readNotification(ctx context.Context, n *Notification) error {
-	e := &n.Entry
-	r, err := g.store.Read(ctx, "Subscription", e.Subscription)
+// readSubscription returns what the notifications of Subscription/id
+// share: the Subscription and whether it is in error, or why they cannot
+// be delivered.
+func (g *Gateway) readSubscription(ctx context.Context, id string) (Notification, error) {
+	var n Notification
+	r, err := g.store.Read(ctx, "Subscription", id)
 	switch fhir.KindOf(err) {
 	case fhir.NotFound, fhir.Gone:
-		n.Undeliverable = "Subscription/" + e.Subscription + " has been deleted"
-		return nil
+		n.Undeliverable = "Subscription/" + id + " has been deleted"
+		return n, nil
 	}
 	if err != nil {
-		return fmt.Errorf("read Subscription/%s: %w", e.Subscription, err)
+		return n, fmt.Errorf("read Subscription/%s: %w", id, err)
 	}
-	rs := g.subs.parse(r, g.loc)
-	switch {
+	switch rs := g.subs.parse(r, g.loc); {
 	case rs == nil:
-		n.Undeliverable = "Subscription/" + e.Subscription + " cannot be run"
-		return nil
+		n.Undeliverable = "Subscription/" + id + " cannot be run"
 	case rs.status == fhir.SubscriptionOff:
-		n.Undeliverable = "Subscription/" + e.Subscription + " is off"
-		return nil
+		n.Undeliverable = "Subscription/" + id + " is off"
+	default:
+		n.Subscription, n.InError = rs.sub, rs.status == fhir.SubscriptionError
 	}
-	n.Subscription, n.InError = rs.sub, rs.status == fhir.SubscriptionError
-	if rs.sub.Payload == "" {
-		return nil
-	}
-	v, err := g.store.VRead(ctx, e.Type, e.ResourceID, e.ResourceVersion)
-	if err != nil {
-		return fmt.Errorf("read %s/%s/_history/%d: %w", e.Type, e.ResourceID, e.ResourceVersion, err)
-	}
-	n.Body = v.Body
-	return nil
+	return n, nil
 }
 
 // Attempt is how a delivery attempt at a notification ended.

@@ -8,13 +8,17 @@
 # BENCH_POSTGRES names a server this script may create databases on.
 #
 #   scripts/polling.sh
-#   BENCH_POSTGRES=postgres://postgres@127.0.0.1:55432/postgres RATE=2000 DURATION=60s scripts/polling.sh
+#   BENCH_POSTGRES=postgres://postgres@127.0.0.1:55432/postgres RATES="500 1000 2000" SHARES="0.5 1" DURATION=20s scripts/polling.sh
+#
+# RATES and SHARES (the share of $changes polls) are lists: every pair is
+# measured on the same seeded database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TASKS=${TASKS:-100000}
 PRACTICES=${PRACTICES:-1000}
-RATE=${RATE:-2000}
+RATES=${RATES:-${RATE:-2000}}
+SHARES=${SHARES:-0.5}
 DURATION=${DURATION:-30s}
 PORT=${PORT:-18197}
 work=$(mktemp -d /tmp/carebridge-polling.XXXXXX)
@@ -36,6 +40,10 @@ for engine in "${engines[@]}"; do
   # Gather the planner statistics that autovacuum would a minute after a
   # bulk load; without them PostgreSQL guesses one row everywhere.
   if [ "$engine" = postgres ]; then psql -q "$db" -c 'VACUUM ANALYZE'; fi
-  echo "$engine: $("$work/loadtest" poll --target "http://127.0.0.1:$PORT/fhir" --tasks 0 --practices "$PRACTICES" --rate "$RATE" --duration "$DURATION")"
+  for share in $SHARES; do
+    for rate in $RATES; do
+      echo "$engine, $share \$changes: $("$work/loadtest" poll --target "http://127.0.0.1:$PORT/fhir" --tasks 0 --practices "$PRACTICES" --rate "$rate" --changes-share "$share" --duration "$DURATION" 2>/dev/null)"
+    done
+  done
   stop
 done

@@ -177,7 +177,7 @@ var settings = []setting{
 		func(c *Config) *int { return &c.Delivery.Workers }),
 	countSetting("delivery-batch", "most notifications claimed at once",
 		func(c *Config) *int { return &c.Delivery.Batch }),
-	durationSetting("delivery-poll-interval", "how often the outbox is looked at between this gateway's commits",
+	durationSetting("delivery-poll-interval", "how often the outbox is looked at for retries due and what other gateways queued",
 		func(c *Config) *time.Duration { return &c.Delivery.PollInterval }),
 	durationSetting("delivery-lease", "how long a claimed notification is kept from other gateways",
 		func(c *Config) *time.Duration { return &c.Delivery.Lease }),

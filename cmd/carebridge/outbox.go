@@ -31,7 +31,11 @@ func newOutboxListCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List notifications, oldest first",
-		Args:  cobra.NoArgs,
+		Long: `List the notifications in the outbox, oldest first: id, state, Subscription,
+the resource version notified, attempts made, WHEN (the next attempt of a pending
+notification, the delivery of a delivered one, the last attempt of a dead one)
+and the last error.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dead {
 				state = string(store.OutboxDead)

@@ -6,6 +6,7 @@
 //	loadtest create  --target URL   single Patient creates, one at a time: latency
 //	loadtest ceiling --db DB        decode + insert of the same resources, no HTTP, no index
 //	loadtest poll    --target URL   Tasks over many practices polled open-loop: requests/s, p50, p99
+//	loadtest receive --addr ADDR    a Subscription endpoint that accepts every notification
 package main
 
 import (
@@ -38,6 +39,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newIngestCommand(stdout, stderr), newCreateCommand(stdout, stderr), newCeilingCommand(stdout, stderr), newPollCommand(stdout, stderr))
+	root.AddCommand(newIngestCommand(stdout, stderr), newCreateCommand(stdout, stderr), newCeilingCommand(stdout, stderr),
+		newPollCommand(stdout, stderr), newReceiveCommand(stdout))
 	return root
 }
