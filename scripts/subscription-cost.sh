@@ -42,24 +42,8 @@ go build -o "$work/loadtest" ./cmd/loadtest
 echo "# $(go version), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); base $(git rev-parse --short "$BASE"), head $(git rev-parse --short HEAD)"
 printf 'healthCheck: {disabled: true}\n' >"$work/nocheck.yaml"
 
-# serve BIN DB: starts a gateway and waits for it to be ready.
-serve() {
-  "$1" serve --db "$2" --addr "127.0.0.1:$PORT" --log-level warn --config "$work/nocheck.yaml" >"$work/gateway.log" 2>&1 &
-  gateway=$!
-  for _ in $(seq 100); do
-    if "$work/carebridge" healthcheck --url "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then return; fi
-    sleep 0.1
-  done
-  cat "$work/gateway.log"; exit 1
-}
-stop() { kill "$gateway"; wait "$gateway" 2>/dev/null || true; }
-
-# fresh ENGINE NAME: prints a new, empty database URL.
-fresh() {
-  if [ "$1" = sqlite ]; then echo "sqlite:$work/$2.db"; return; fi
-  psql -q "$BENCH_POSTGRES" -c "DROP DATABASE IF EXISTS $2" -c "CREATE DATABASE $2" >/dev/null 2>&1
-  echo "${BENCH_POSTGRES%/*}/$2"
-}
+# serve, stop and fresh; serve runs $carebridge when set.
+. scripts/gateway.sh
 
 # subscribe ID CRITERIA [PAYLOAD]: stores an active Subscription to the receiver.
 subscribe() {
@@ -86,17 +70,17 @@ engines=(sqlite)
 if [ -n "${BENCH_POSTGRES:-}" ]; then engines+=(postgres); fi
 for engine in "${engines[@]}"; do
   for round in $(seq "$ROUNDS"); do
-    serve "$work/carebridge-base" "$(fresh "$engine" "subcost_base_$round")"
+    carebridge="$work/carebridge-base" serve "$(fresh "$engine" "subcost_base_$round")" --config "$work/nocheck.yaml"
     measure "$engine" "$round" base
     stop
-    serve "$work/carebridge" "$(fresh "$engine" "subcost_none_$round")"
+    serve "$(fresh "$engine" "subcost_none_$round")" --config "$work/nocheck.yaml"
     measure "$engine" "$round" none
     stop
-    serve "$work/carebridge" "$(fresh "$engine" "subcost_idle_$round")"
+    serve "$(fresh "$engine" "subcost_idle_$round")" --config "$work/nocheck.yaml"
     for i in $(seq 0 9); do subscribe "idle$i" "Task?owner=https://fhir.nhs.uk/Id/ods-organization-code|Z9999$i"; done
     measure "$engine" "$round" idle
     stop
-    serve "$work/carebridge" "$(fresh "$engine" "subcost_matching_$round")"
+    serve "$(fresh "$engine" "subcost_matching_$round")" --config "$work/nocheck.yaml"
     subscribe matching "Task?status=requested" application/fhir+json
     measure "$engine" "$round" matching
     stop
