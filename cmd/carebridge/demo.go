@@ -232,6 +232,7 @@ Try:
   curl -s %[1]s/metadata
   curl -s '%[1]s/Patient/%[5]s/$health-check?date=%[4]s'
   curl -s '%[1]s/Task?owner:identifier=https://fhir.nhs.uk/Id/ods-organization-code|A12345&status=requested'
+  curl -s '%[1]s/Task/$changes?owner=https://fhir.nhs.uk/Id/ods-organization-code|A12345&_count=10'
   curl -s '%[1]s/Observation?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|%[6]s'
   curl -s '%[1]s/$health-check-report?kind=pcn&date=%[4]s'
   curl -s -X POST '%[1]s/$reconcile?date=%[4]s'
