@@ -25,15 +25,11 @@ same data and date changes nothing. Progress goes to stderr, the summary to
 stdout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd, e)
+			a, date, err := openAtDate(cmd, e, asOf)
 			if err != nil {
 				return err
 			}
 			defer a.close()
-			date, err := referenceDate(asOf, a.location)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
 			total, err := a.gateway.CountPeople(ctx)
 			if err != nil {
@@ -54,6 +50,21 @@ stdout.`,
 	cmd.Flags().StringVar(&asOf, "as-of", "", "reference date YYYY-MM-DD (default: today)")
 	cmd.Flags().IntVar(&batch, "batch", 500, "people per transaction")
 	return cmd
+}
+
+// openAtDate opens the app for a command that works at a reference date,
+// and parses its --as-of value: today where the app keeps time when "".
+func openAtDate(cmd *cobra.Command, e *env, asOf string) (*app, healthcheck.Date, error) {
+	a, err := openApp(cmd, e)
+	if err != nil {
+		return nil, healthcheck.Date{}, err
+	}
+	date, err := referenceDate(asOf, a.location)
+	if err != nil {
+		a.close()
+		return nil, date, err
+	}
+	return a, date, nil
 }
 
 // referenceDate parses a --as-of value; today where loc keeps time when "".

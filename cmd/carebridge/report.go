@@ -25,15 +25,11 @@ due soon, declined, outstanding and done by the trust only, then the abnormal
 findings and responsibility. Nothing is changed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd, e)
+			a, date, err := openAtDate(cmd, e, asOf)
 			if err != nil {
 				return err
 			}
 			defer a.close()
-			date, err := referenceDate(asOf, a.location)
-			if err != nil {
-				return err
-			}
 			var all []healthcheck.Summary
 			for _, m := range modes {
 				mode := healthcheck.Mode(m)
