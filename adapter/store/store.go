@@ -41,6 +41,11 @@ type Write struct {
 	Deleted     bool
 	Body        []byte      // nil when Deleted
 	Index       *fhir.Index // the search index of this version; nil when Deleted
+	// Grants are the ODS codes of the organisations that may see this
+	// resource whatever person it is about (its writer; a Task's owner and
+	// requester). Put replaces the resource's grants with them; a delete
+	// leaves none.
+	Grants []string
 }
 
 // Check refuses a Write its caller should never have built.
@@ -79,6 +84,8 @@ type HistoryQuery struct {
 	Since  time.Time // zero for all; otherwise versions with LastUpdated >= Since
 	Count  int
 	Before int64 // page token: only versions with Seq < Before; 0 for the first page
+	// Viewer, when set, keeps only versions of resources it may see now.
+	Viewer *Viewer
 }
 
 // HistoryResult is one page of history.
@@ -106,8 +113,25 @@ type Store interface {
 	VRead(ctx context.Context, typ, id string, version int64) (Resource, error)
 	// History returns versions newest first, paged.
 	History(ctx context.Context, q HistoryQuery) (HistoryResult, error)
-	// Search returns current, undeleted resources matching q.
-	Search(ctx context.Context, q *fhir.Query) (SearchResult, error)
+	// Search returns current, undeleted resources matching q that v may
+	// see (all of them when v is nil); the total, counts and pages only
+	// ever count what v may see.
+	Search(ctx context.Context, q *fhir.Query, v *Viewer) (SearchResult, error)
+	// Visible reports whether v may see the resource (which need not
+	// exist: then false).
+	Visible(ctx context.Context, typ, id string, v Viewer) (bool, error)
+	// PersonOrgs returns the organisations that may see a person, in (ODS,
+	// Reason) order.
+	PersonOrgs(ctx context.Context, nhsNumber string) ([]PersonOrg, error)
+	// UseNonce records key as used until until, and reports whether it was
+	// new: false when it was recorded before and until has not yet passed.
+	// Many gateways on one database agree (it is how a client assertion's
+	// jti is used once). Expired keys are forgotten.
+	UseNonce(ctx context.Context, key string, until time.Time) (bool, error)
+	// AddAudit stores audit records in a transaction of its own.
+	AddAudit(ctx context.Context, records []AuditRecord) error
+	// Audit returns the audit records q selects, oldest first.
+	Audit(ctx context.Context, q AuditQuery) (AuditPage, error)
 	// Transact runs fn in one write transaction and commits when fn returns
 	// nil. Everything fn writes becomes visible at once, or not at all. When
 	// the transaction loses a race it cannot win by waiting (a concurrent
@@ -155,7 +179,9 @@ type Tx interface {
 	// Read is Store.Read inside the transaction.
 	Read(ctx context.Context, typ, id string) (Resource, error)
 	// Search is Store.Search inside the transaction.
-	Search(ctx context.Context, q *fhir.Query) (SearchResult, error)
+	Search(ctx context.Context, q *fhir.Query, v *Viewer) (SearchResult, error)
+	// Visible is Store.Visible inside the transaction.
+	Visible(ctx context.Context, typ, id string, v Viewer) (bool, error)
 	// Lock takes a lock on each key until the transaction ends, so that
 	// concurrent work on the same key runs one after the other. Keys are
 	// locked in a fixed order, so two transactions locking the same keys
@@ -208,8 +234,72 @@ type Tx interface {
 	// visible to Store.TaskFeed when the transaction commits.
 	PutTaskFeed(ctx context.Context, rows []TaskFeedRow) error
 
+	// PutPersonOrgs replaces, for each of people, the organisations that
+	// may see the person for every reason but ReasonSent with those grants
+	// names for that person; ReasonSent grants are added and kept. Grants
+	// about a person not in people are refused.
+	PutPersonOrgs(ctx context.Context, people []string, grants []PersonOrg) error
+	// AddAudit stores audit records with the transaction's change.
+	AddAudit(ctx context.Context, records []AuditRecord) error
+
 	// OutboxTx writes the notification outbox in the transaction.
 	OutboxTx
+}
+
+// Viewer is an organisation reading: it sees a resource when the resource
+// grants it (Write.Grants), or, when ByPerson, when the resource's
+// projection row is about a person the organisation may see (PersonOrgs).
+// The Gateway decides who sees what; the store applies it in SQL, so
+// totals, counts and pages never include what the Viewer may not see.
+type Viewer struct {
+	ODS      string
+	ByPerson bool
+}
+
+// Why an organisation may see a person.
+const (
+	ReasonRegistered = "registered" // the person's registered GP practice
+	ReasonEpisode    = "episode"    // a trust holding an episode of care
+	ReasonReferral   = "referral"   // an organisation referring or referred to
+	ReasonCarePlan   = "careplan"   // an owner of the person's care plan
+	ReasonSent       = "sent"       // a trust that sent data about the person; never taken back
+)
+
+// PersonOrg is one organisation that may see one person, and why.
+type PersonOrg struct {
+	Person string // NHS number
+	ODS    string
+	Reason string
+}
+
+// AuditRecord is one audited access: who (client and organisation), what
+// (action, type, id), about whom (person) and how it ended. Body is the
+// AuditEvent resource the Gateway rendered, served as stored.
+type AuditRecord struct {
+	ID       string    // the AuditEvent's id (a UUID)
+	Recorded time.Time // millisecond precision, UTC
+	Client   string    // the client id
+	ODS      string    // the client's organisation
+	Action   string    // C, R, U, D or E (FHIR AuditEvent.action)
+	Type     string    // the resource type touched; "" for none
+	Resource string    // the resource id touched; "" for a search
+	Person   string    // the NHS number of the person touched; "" when none or many
+	Outcome  string    // 0 success, 4 minor failure, 8 serious failure, 12 major failure
+	Body     []byte
+}
+
+// AuditQuery selects audit records, oldest first. Empty fields select all.
+type AuditQuery struct {
+	Client, ODS, Person, Type, Resource, Action, Outcome string
+	From, To                                             time.Time // Recorded in [From, To); zero for open
+	After                                                int64     // page token: only records after this position
+	Count                                                int       // at most this many; at least 1
+}
+
+// AuditPage is one page of audit records.
+type AuditPage struct {
+	Records []AuditRecord
+	Next    int64 // the After of the next page; 0 on the last page
 }
 
 // TaskFeedRow is one row of the Task change feed: a Task version as one of
