@@ -175,7 +175,7 @@ func (g *Gateway) Search(ctx context.Context, typ string, params url.Values, len
 	if err != nil {
 		return SearchPage{}, err
 	}
-	res, err := g.store.Search(ctx, q)
+	res, err := g.store.Search(ctx, q, nil)
 	if err != nil {
 		return SearchPage{}, err
 	}

@@ -300,7 +300,7 @@ func (g *Gateway) search(ctx context.Context, tx store.Tx, ws []work, typ string
 	if err := tx.Lock(ctx, typ+"?"+q.Canonical().Encode()); err != nil {
 		return nil, err
 	}
-	res, err := tx.Search(ctx, q)
+	res, err := tx.Search(ctx, q, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -623,7 +623,7 @@ func (g *Gateway) get(ctx context.Context, tx store.Tx, w *work) error {
 			}
 			return err
 		}
-		res, err := tx.Search(ctx, q)
+		res, err := tx.Search(ctx, q, nil)
 		if err != nil {
 			return err
 		}

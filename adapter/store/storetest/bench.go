@@ -96,7 +96,7 @@ func BenchmarkSearchTasks(b *testing.B, st store.Store, tasks int, loaded func(b
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		res, err := st.Search(ctx, q(i%practices))
+		res, err := st.Search(ctx, q(i%practices), nil)
 		if err != nil {
 			b.Fatalf("Search: %v", err)
 		}

@@ -99,7 +99,7 @@ var concurrencyRules = []rule{
 				if err := tx.Lock(ctx, "Patient?identifier="+nhs+"|9000000009"); err != nil {
 					return err
 				}
-				res, err := tx.Search(ctx, q)
+				res, err := tx.Search(ctx, q, nil)
 				if err != nil {
 					return err
 				}
@@ -121,7 +121,7 @@ var concurrencyRules = []rule{
 			}
 		}
 		q.Count, q.Total = 10, true
-		res, err := st.Search(context.Background(), q)
+		res, err := st.Search(context.Background(), q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

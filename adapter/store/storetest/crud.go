@@ -166,7 +166,7 @@ var crudRules = []rule{
 			t.Fatalf("History = %+v, %v", h, err)
 		}
 		check("History", h.Versions[0].Body)
-		res, err := st.Search(context.Background(), query("Patient"))
+		res, err := st.Search(context.Background(), query("Patient"), nil)
 		if err != nil || len(res.Resources) != 1 {
 			t.Fatalf("Search = %+v, %v", res, err)
 		}

@@ -22,7 +22,7 @@ func walk(t *testing.T, st store.Store, q *fhir.Query, between func(page int)) [
 		if page > 1000 {
 			t.Fatalf("more than 1000 pages: paging does not end")
 		}
-		res, err := st.Search(context.Background(), q)
+		res, err := st.Search(context.Background(), q, nil)
 		if err != nil {
 			t.Fatalf("Search page %d: %v", page, err)
 		}
@@ -84,7 +84,7 @@ var pagingRules = []rule{
 		f.create("Patient", "x", index(token("active", "", "false")))
 		q := query("Patient", tokenClause("active", 0, code("true")))
 		q.Count = 0
-		res, err := st.Search(context.Background(), q)
+		res, err := st.Search(context.Background(), q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ var pagingRules = []rule{
 			t.Errorf("Count 0: %d resources, total %d, next %v; want none, 5, nil", len(res.Resources), res.Total, res.Next)
 		}
 		q.Count, q.Total = 2, true
-		res, err = st.Search(context.Background(), q)
+		res, err = st.Search(context.Background(), q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ var pagingRules = []rule{
 			t.Errorf("Count 2 with Total: %d resources, total %d, next %v; want 2, 5, a next page", len(res.Resources), res.Total, res.Next)
 		}
 		q.Page = res.Next
-		res, err = st.Search(context.Background(), q)
+		res, err = st.Search(context.Background(), q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ var pagingRules = []rule{
 			t.Errorf("second page: total %d, want 5", res.Total)
 		}
 		q.Total, q.Page = false, nil
-		res, err = st.Search(context.Background(), q)
+		res, err = st.Search(context.Background(), q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ var pagingRules = []rule{
 			t.Errorf("Total not asked: total %d, want -1", res.Total)
 		}
 		q.Count = 5
-		res, err = st.Search(context.Background(), q)
+		res, err = st.Search(context.Background(), q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ var pagingRules = []rule{
 		// A first page that holds every match gives the total too.
 		for _, n := range []int{5, 6, 50} {
 			q.Count, q.Total = n, true
-			res, err = st.Search(context.Background(), q)
+			res, err = st.Search(context.Background(), q, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +135,7 @@ var pagingRules = []rule{
 			}
 		}
 		q.Count = 4
-		res, err = st.Search(context.Background(), q)
+		res, err = st.Search(context.Background(), q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -318,7 +318,7 @@ var searchRules = []rule{
 		f.create("Patient", "p1", index(token("identifier", nhs, "1")))
 		f.update("Patient", "p1", index(token("identifier", nhs, "2")))
 		f.create("Practitioner", "p1", index(token("identifier", nhs, "1")))
-		res, err := st.Search(context.Background(), query("Patient", tokenClause("identifier", 0, code("2"))))
+		res, err := st.Search(context.Background(), query("Patient", tokenClause("identifier", 0, code("2"))), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -332,7 +332,7 @@ var searchRules = []rule{
 	}},
 	{"an unsupported modifier is refused, not ignored", func(t *testing.T, st store.Store) {
 		_, err := st.Search(context.Background(), query("Patient", fhir.Clause{Param: "birthdate", Type: fhir.DateParam,
-			Modifier: fhir.ModifierExact, Values: []fhir.ClauseValue{{}}}))
+			Modifier: fhir.ModifierExact, Values: []fhir.ClauseValue{{}}}), nil)
 		if !errors.Is(err, fhir.ErrInvalid) {
 			t.Errorf("Search: err = %v, want fhir.Invalid", err)
 		}

@@ -148,7 +148,7 @@ func (f *fixture) read(typ, id string) store.Resource {
 // search runs q and returns the ids found, in order, failing on an error.
 func (f *fixture) search(q *fhir.Query) []string {
 	f.t.Helper()
-	res, err := f.st.Search(context.Background(), q)
+	res, err := f.st.Search(context.Background(), q, nil)
 	if err != nil {
 		f.t.Fatalf("Search(%s): %v", describe(q), err)
 	}

@@ -154,14 +154,14 @@ var transactRules = []rule{
 			if cur["p1"].VersionID != 2 || cur["p2"].VersionID != 1 {
 				t.Errorf("Tx.Current = %+v, want p1 at 2 and p2 at 1", cur)
 			}
-			res, err := tx.Search(ctx, query("Patient", tokenClause("identifier", 0, code("999"), code("222"))))
+			res, err := tx.Search(ctx, query("Patient", tokenClause("identifier", 0, code("999"), code("222"))), nil)
 			if err != nil {
 				return err
 			}
 			if got := ids(res.Resources); !cmp.Equal(got, []string{"p1", "p2"}) {
 				t.Errorf("Tx.Search = %v, want [p1 p2]", got)
 			}
-			res, err = tx.Search(ctx, query("Patient", tokenClause("identifier", 0, code("111"))))
+			res, err = tx.Search(ctx, query("Patient", tokenClause("identifier", 0, code("111"))), nil)
 			if err != nil {
 				return err
 			}
