@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/carebridge/carebridge/adapter/taskflow"
+	"github.com/carebridge/carebridge/fhir"
 )
 
 // Actor is who makes a request through the Gateway: an organisation, by its
@@ -27,6 +28,36 @@ type Actor struct {
 	// Source is the meta.source the gateway stamps on what the client
 	// writes: its mapping profile's source, then "#" and the client id.
 	Source string
+	// Scopes are the interactions the client's token allows; nil allows
+	// every one.
+	Scopes Permissions
+}
+
+// Permissions says which interactions (create, read, update, delete,
+// search) on which resource types a client's scopes allow.
+type Permissions interface {
+	Allows(resourceType, interaction string) bool
+}
+
+// The interactions scopes allow.
+const (
+	InteractionCreate = "create"
+	InteractionRead   = "read"
+	InteractionUpdate = "update"
+	InteractionDelete = "delete"
+	InteractionSearch = "search"
+)
+
+// allow refuses, with 403, an interaction on typ that the scopes of the
+// client acting in ctx do not allow. where points at the Bundle entry, if
+// any.
+func allow(ctx context.Context, typ, interaction, where string) error {
+	a, ok := ActorFrom(ctx)
+	if !ok || a.Scopes == nil || a.Scopes.Allows(typ, interaction) {
+		return nil
+	}
+	return fhir.Errorf(fhir.Forbidden, fhir.IssueForbidden, where,
+		"the client's scopes do not allow %s on %s", interaction, typ)
 }
 
 // The sides of shared care an Actor's organisation can be on.

@@ -280,6 +280,9 @@ func (g *Gateway) HealthCheckEnabled() bool { return g.check != nil }
 // Report counts everyone's health check at asOf in mode ("" for the
 // configured one) per practice, PCN and trust, from the committed facts.
 func (g *Gateway) Report(ctx context.Context, asOf healthcheck.Date, mode healthcheck.Mode) ([]healthcheck.Summary, error) {
+	if err := allow(ctx, "MeasureReport", InteractionSearch, ""); err != nil {
+		return nil, err
+	}
 	cfg, err := g.checkConfig(mode)
 	if err != nil {
 		return nil, err

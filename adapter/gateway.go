@@ -123,6 +123,9 @@ func (g *Gateway) Read(ctx context.Context, typ, id string) (store.Resource, err
 	if err := checkType(typ); err != nil {
 		return store.Resource{}, err
 	}
+	if err := allow(ctx, typ, InteractionRead, ""); err != nil {
+		return store.Resource{}, err
+	}
 	if err := checkVisible(ctx, g.store, typ, id); err != nil {
 		return store.Resource{}, err
 	}
@@ -136,6 +139,9 @@ func (g *Gateway) Read(ctx context.Context, typ, id string) (store.Resource, err
 // VRead returns one version of a resource; a deleted version is fhir.Gone.
 func (g *Gateway) VRead(ctx context.Context, typ, id string, version int64) (store.Resource, error) {
 	if err := checkType(typ); err != nil {
+		return store.Resource{}, err
+	}
+	if err := allow(ctx, typ, InteractionRead, ""); err != nil {
 		return store.Resource{}, err
 	}
 	if err := checkVisible(ctx, g.store, typ, id); err != nil {
@@ -184,6 +190,9 @@ func (g *Gateway) Search(ctx context.Context, typ string, params url.Values, len
 	if err := checkType(typ); err != nil {
 		return SearchPage{}, err
 	}
+	if err := allow(ctx, typ, InteractionSearch, ""); err != nil {
+		return SearchPage{}, err
+	}
 	q, warnings, err := fhir.ParseQuery(typ, params, g.queryOptions(lenient))
 	if err != nil {
 		return SearchPage{}, err
@@ -216,6 +225,13 @@ func (g *Gateway) History(ctx context.Context, typ, id string, params url.Values
 	if err := checkType(typ); err != nil {
 		return HistoryPage{}, err
 	}
+	interaction := InteractionSearch
+	if id != "" {
+		interaction = InteractionRead
+	}
+	if err := allow(ctx, typ, interaction, ""); err != nil {
+		return HistoryPage{}, err
+	}
 	hq, err := g.parseHistory(params)
 	if err != nil {
 		return HistoryPage{}, err
@@ -233,11 +249,11 @@ func (g *Gateway) History(ctx context.Context, typ, id string, params url.Values
 	if err != nil {
 		return HistoryPage{}, err
 	}
-	interaction := "history-type"
+	kind := "history-type"
 	if id != "" {
-		interaction = "history-instance"
+		kind = "history-instance"
 	}
-	if err := g.auditRead(ctx, interaction, typ, id, nil, res.Versions); err != nil {
+	if err := g.auditRead(ctx, kind, typ, id, nil, res.Versions); err != nil {
 		return HistoryPage{}, err
 	}
 	return HistoryPage{Type: typ, ID: id, Count: hq.Count, Since: hq.Since, Result: res}, nil

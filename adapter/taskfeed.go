@@ -194,6 +194,9 @@ func (g *Gateway) TaskChanges(ctx context.Context, params url.Values, waitCtx co
 	if err != nil {
 		return page, err
 	}
+	if err := allow(ctx, "Task", InteractionSearch, ""); err != nil {
+		return page, err
+	}
 	if a, ok := organisation(ctx); ok && q.Owner != fhir.SystemODSCode+"|"+a.ODS {
 		return page, fhir.Errorf(fhir.Forbidden, fhir.IssueForbidden, "owner",
 			"a client follows the Tasks of its own organisation only: owner=%s|%s", fhir.SystemODSCode, a.ODS)

@@ -148,6 +148,11 @@ func (g *Gateway) execute(ctx context.Context, tx store.Tx, entries []fhir.Entry
 			ws[i].res = entries[i].Resource.Clone()
 		}
 	}
+	for i := range entries {
+		if err := allow(ctx, entries[i].Type, entryInteraction(&entries[i]), expr(&entries[i], "request")); err != nil {
+			return nil, err
+		}
+	}
 	order := fhir.ProcessingOrder(entries)
 	fullURLs := make(map[string]string) // fullUrl -> "Type/id"
 
@@ -665,4 +670,21 @@ func (g *Gateway) get(ctx context.Context, tx store.Tx, w *work) error {
 		w.result = EntryResult{Status: http.StatusOK, Resource: r}
 	}
 	return nil
+}
+
+// entryInteraction is the interaction an entry asks for, as scopes name it.
+func entryInteraction(e *fhir.Entry) string {
+	switch e.Method {
+	case http.MethodPost:
+		return InteractionCreate
+	case http.MethodPut:
+		return InteractionUpdate
+	case http.MethodDelete:
+		return InteractionDelete
+	case http.MethodGet:
+		if e.Query != nil {
+			return InteractionSearch
+		}
+	}
+	return InteractionRead
 }
