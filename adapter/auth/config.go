@@ -32,6 +32,8 @@ type Config struct {
 	// Leeway is the clock skew allowed on exp, nbf and iat: default 30s,
 	// at most 5m.
 	Leeway time.Duration `yaml:"leeway"`
+	// ReloadInterval is how often Run reads the key files again: default 1m.
+	ReloadInterval time.Duration `yaml:"reloadInterval"`
 	// Clients are the systems allowed to call the gateway.
 	Clients []Client `yaml:"clients"`
 	// TrustedIssuers are optional external authorisation servers whose
@@ -101,6 +103,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"token lifetime", &c.TokenLifetime, DefaultTokenLifetime, 10 * time.Second, MaxTokenLifetime},
 		{"max assertion lifetime", &c.MaxAssertionLifetime, DefaultMaxAssertionLifetime, 10 * time.Second, DefaultMaxAssertionLifetime},
 		{"leeway", &c.Leeway, DefaultLeeway, 0, MaxLeeway},
+		{"reload interval", &c.ReloadInterval, time.Minute, time.Second, 24 * time.Hour},
 	} {
 		if *d.value == 0 {
 			*d.value = d.def

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"encoding/json"
@@ -152,9 +153,28 @@ func (s *Service) Reload(ctx context.Context) error {
 			return fmt.Errorf("auth trusted issuer %s: %w", ti.Issuer, err)
 		}
 	}
-	s.keys.Store(st)
-	s.log.InfoContext(ctx, "authentication keys loaded", "signing_kid", st.signer.kid, "gateway_keys", len(st.own))
+	if prev := s.keys.Swap(st); prev == nil || !bytes.Equal(prev.jwks, st.jwks) || prev.signer.kid != st.signer.kid {
+		s.log.InfoContext(ctx, "gateway signing keys loaded", "signing_kid", st.signer.kid, "gateway_keys", len(st.own))
+	}
 	return nil
+}
+
+// Run reloads the keys every ReloadInterval until ctx ends, so that a key
+// file added to KeysDir starts signing and a removed one stops verifying
+// without a restart. A failed reload is logged and the keys in use stay.
+func (s *Service) Run(ctx context.Context) error {
+	tick := time.NewTicker(s.cfg.ReloadInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if err := s.Reload(ctx); err != nil {
+				s.log.WarnContext(ctx, "reload of authentication keys failed; keeping the keys in use", "error", err)
+			}
+		}
+	}
 }
 
 // reloadForUnknownKid runs Reload when a token names a kid no loaded key

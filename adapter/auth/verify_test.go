@@ -268,3 +268,30 @@ func headerKid(t *testing.T, token string) string {
 	kid, _ := tok.Header["kid"].(string)
 	return kid
 }
+
+func TestRunPicksUpANewKeyFileWithoutARestart(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.cfg
+	cfg.ReloadInterval = time.Second
+	svc := f.newService(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	newKid := f.addGatewayKey("gateway-2", "ES256", time.Now())
+	deadline := time.Now().Add(10 * time.Second)
+	for svc.keys.Load().signer.kid != newKid {
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not start signing with the new key within 10 s")
+		}
+		time.Sleep(50 * time.Millisecond) // polling a condition with a deadline
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not end with its context")
+	}
+}
