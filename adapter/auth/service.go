@@ -259,7 +259,7 @@ func loadKeyFiles(files []string) (keySet, error) {
 }
 
 // JWKS is the gateway's public keys as a JWKS document, for /auth/jwks.
-func (s *Service) JWKS() []byte { return s.keys.Load().jwks }
+func (s *Service) JWKS() []byte { return bytes.Clone(s.keys.Load().jwks) }
 
 // SMARTConfiguration is the /.well-known/smart-configuration document: the
 // token endpoint and how to authenticate at it.
