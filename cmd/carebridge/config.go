@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/carebridge/carebridge/adapter/auth"
 	"github.com/carebridge/carebridge/adapter/delivery"
 )
 
@@ -35,6 +36,9 @@ type Config struct {
 	HealthCheck     CheckConfig   `yaml:"healthCheck"`
 	// Delivery tunes the sending of Subscription notifications.
 	Delivery delivery.Config `yaml:"delivery"`
+	// Auth configures authentication: the gateway's keys, its clients and
+	// the issuers it trusts.
+	Auth auth.Config `yaml:"auth"`
 }
 
 // CheckConfig configures the annual SMI physical health check: how Tasks
@@ -163,6 +167,12 @@ var settings = []setting{
 	{"sqlite-synchronous", "SQLite synchronous mode: FULL (no acknowledged write is lost on power failure) or NORMAL (faster)",
 		func(c *Config) string { return c.SQLite.Synchronous },
 		func(c *Config, v string) error { c.SQLite.Synchronous = v; return nil }},
+	{"auth-keys-dir", "directory of the gateway's token signing keys (*.pem); the newest signs, all are published",
+		func(c *Config) string { return c.Auth.KeysDir },
+		func(c *Config, v string) error { c.Auth.KeysDir = v; return nil }},
+	{"auth-issuer", "iss and aud of the access tokens the gateway issues (default: --base-url)",
+		func(c *Config) string { return c.Auth.Issuer },
+		func(c *Config, v string) error { c.Auth.Issuer = v; return nil }},
 	countSetting("delivery-max-attempts", "attempts at a Subscription notification before it is dead",
 		func(c *Config) *int { return &c.Delivery.MaxAttempts }),
 	durationSetting("delivery-backoff-base", "wait before a notification's second attempt, at most; doubled per attempt",
