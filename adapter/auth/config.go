@@ -51,6 +51,10 @@ type Client struct {
 	Scopes  []string `yaml:"scopes"`  // allowed SMART system scopes, v1 or v2
 	Keys    []string `yaml:"keys"`    // files with the client's public keys (PEM, JWK or JWKS)
 	JWKSURL string   `yaml:"jwksUrl"` // or: where its JWKS is published (https, or http on loopback only)
+	// Operator lets the client run the gateway-wide operations
+	// ($reconcile, $outbox, $redrive, $unmapped); its scopes still apply
+	// to everything else.
+	Operator bool `yaml:"operator"`
 }
 
 // Issuer is an external authorisation server whose access tokens the

@@ -168,6 +168,19 @@ func (s Scopes) Allows(resourceType string, i Interaction) bool {
 	return false
 }
 
+// Names reports whether a scope naming resourceType itself (not *) lets
+// a client do i to it: for what only a client given it by name may do,
+// such as reading the audit trail.
+func (s Scopes) Names(resourceType string, i Interaction) bool {
+	p := permissionOf(i)
+	for _, g := range s.grants {
+		if g.resourceType == resourceType && g.perms&p != 0 && p != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // String is the scopes space-separated, as they were written (derived
 // scopes in v2 form).
 func (s Scopes) String() string {

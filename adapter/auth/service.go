@@ -33,6 +33,7 @@ type Principal struct {
 	Side     string // SidePrimary or SideSecondary
 	Profile  string // mapping profile its writes are read with
 	Scopes   Scopes // what the token grants, within what the client is allowed
+	Operator bool   // the client may run gateway-wide operations
 }
 
 // Service verifies access tokens and issues them. It is safe for

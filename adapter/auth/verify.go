@@ -75,7 +75,7 @@ func (s *Service) authenticate(ctx context.Context, bearer, iss, aud, clientClai
 	if granted.Empty() {
 		return Principal{}, refuse("the token grants no scope this client is allowed")
 	}
-	return Principal{ClientID: c.ID, ODS: c.ODS, Side: c.Side, Profile: c.Profile, Scopes: granted}, nil
+	return Principal{ClientID: c.ID, ODS: c.ODS, Side: c.Side, Profile: c.Profile, Scopes: granted, Operator: c.Operator}, nil
 }
 
 // parser verifies signatures with asymmetric algorithms only and checks

@@ -11,22 +11,28 @@ import (
 // routes lists every route of the API.
 func (s *Server) routes(gatherer prometheus.Gatherer) {
 	e := s.echo
-	e.Use(s.requestID, s.recoverPanic, s.observe, securityHeaders)
+	e.Use(s.requestID, s.recoverPanic, s.observe, securityHeaders, s.authenticate)
 
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})))
 
+	e.POST("/auth/token", s.handleToken)
+	e.GET("/auth/jwks", s.handleJWKS)
+	e.GET("/.well-known/smart-configuration", s.handleSMARTConfiguration)
+
 	f := e.Group("/fhir", s.negotiate)
 	f.GET("/metadata", s.handleMetadata)
+	f.GET("/.well-known/smart-configuration", s.handleSMARTConfiguration)
+	f.GET("/AuditEvent", s.handleAuditEvents)
 	f.POST("", s.handleBundle)
-	f.GET("/$unmapped", s.handleUnmapped)
-	f.POST("/$reconcile", s.handleReconcile)
+	f.GET("/$unmapped", s.handleUnmapped, s.operatorOnly)
+	f.POST("/$reconcile", s.handleReconcile, s.operatorOnly)
 	f.GET("/$health-check-report", s.handleHealthCheckReport)
 	f.GET("/Patient/:id/$health-check", s.handleHealthCheck)
 	f.GET("/Task/$changes", s.handleTaskChanges)
-	f.GET("/$outbox", s.handleOutbox)
-	f.POST("/$redrive", s.handleRedrive)
+	f.GET("/$outbox", s.handleOutbox, s.operatorOnly)
+	f.POST("/$redrive", s.handleRedrive, s.operatorOnly)
 
 	f.GET("/:type", s.handleSearch)
 	f.POST("/:type/_search", s.handleSearchPost)

@@ -35,6 +35,13 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Version is the software version shown in the CapabilityStatement.
 	Version string
+	// Auth authenticates requests; nil runs without authentication
+	// (every request acts as one anonymous client, unrestricted).
+	Auth Authenticator
+	// ProfileSources are the meta.source of each mapping profile, by
+	// profile id: what the gateway stamps, with "#" and the client id, on
+	// what a client writes.
+	ProfileSources map[string]string
 }
 
 // Defaults used where a Config field is zero.
