@@ -2,6 +2,7 @@ package rest
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,20 +12,21 @@ import (
 // routes lists every route of the API.
 func (s *Server) routes(gatherer prometheus.Gatherer) {
 	e := s.echo
-	e.Use(s.requestID, s.recoverPanic, s.observe, securityHeaders)
+	e.Use(s.requestID, s.recoverPanic, s.observe, securityHeaders, s.limitRequest, s.deadline)
 
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})))
 
-	f := e.Group("/fhir", s.negotiate)
+	// Authentication, when wired, goes before rateLimit: the bucket is the client's.
+	f := e.Group("/fhir", s.rateLimit, s.negotiate)
 	f.GET("/metadata", s.handleMetadata)
 	f.POST("", s.handleBundle)
 	f.GET("/$unmapped", s.handleUnmapped)
 	f.POST("/$reconcile", s.handleReconcile)
 	f.GET("/$health-check-report", s.handleHealthCheckReport)
 	f.GET("/Patient/:id/$health-check", s.handleHealthCheck)
-	f.GET("/Task/$changes", s.handleTaskChanges)
+	f.GET(strings.TrimPrefix(changesRoute, "/fhir"), s.handleTaskChanges)
 	f.GET("/$outbox", s.handleOutbox)
 	f.POST("/$redrive", s.handleRedrive)
 
