@@ -5,12 +5,14 @@
 # serve DB [ARGS...]: starts a gateway on DB and waits for it to be ready.
 # Logs at warn, so that request lines do not cost the measurement. The
 # binary is $work/carebridge, or $carebridge when set (carebridge=BIN serve DB).
+# The per-client rate limit is off: a measurement is one client at full
+# speed (set by environment, which binaries older than the limit ignore).
 serve() {
   local db=$1; shift
   if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
     echo "port $PORT is taken by another process; set PORT" >&2; exit 1
   fi
-  "${carebridge:-$work/carebridge}" serve --db "$db" --addr "127.0.0.1:$PORT" --log-level warn "$@" >"$work/gateway.log" 2>&1 &
+  CAREBRIDGE_RATE_LIMIT_RPS=0 "${carebridge:-$work/carebridge}" serve --db "$db" --addr "127.0.0.1:$PORT" --log-level warn "$@" >"$work/gateway.log" 2>&1 &
   gateway=$!
   for _ in $(seq 100); do
     if "$work/carebridge" healthcheck --url "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then return; fi

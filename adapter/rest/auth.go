@@ -24,12 +24,9 @@ type Authenticator interface {
 	SMARTConfiguration() []byte
 }
 
-// ctxClientID is the echo.Context key of the authenticated client's id
-// (the rate limiter's key); ctxPrincipal holds its auth.Principal.
-const (
-	ctxClientID  = "client_id"
-	ctxPrincipal = "principal"
-)
+// ctxPrincipal is the echo.Context key of the authenticated client's
+// auth.Principal (its id is under ctxClientID, the rate limiter's key).
+const ctxPrincipal = "principal"
 
 // anonymous is the client id of requests to a gateway run without
 // authentication, in the audit trail.

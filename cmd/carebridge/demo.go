@@ -88,7 +88,11 @@ and removed at exit, unless --db names one (or --keep is given). Stop with Ctrl-
 			if err != nil {
 				return err
 			}
-			printDemoHelp(e, "http://"+ln.Addr().String(), cfg.DB, configFile, today, example)
+			scheme := "http://"
+			if cfg.TLS.CertFile != "" {
+				scheme = "https://"
+			}
+			printDemoHelp(e, scheme+ln.Addr().String(), cfg.DB, configFile, today, example)
 			return a.serve(ctx, ln)
 		},
 	}

@@ -19,8 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/pflag"
 
+	"github.com/carebridge/carebridge/adapter/rest"
 	"github.com/carebridge/carebridge/adapter/store/postgres/pgtest"
 )
 
@@ -189,6 +191,14 @@ func TestConfigRefusesWhatCannotWork(t *testing.T) {
 		{"a delivery timeout that is not a duration", []string{"--delivery-attempt-timeout", "ten"}, nil, `--delivery-attempt-timeout: "ten" is not a duration`},
 		{"a lease no longer than an attempt", []string{"--delivery-lease", "10s"}, nil, "delivery lease 10s must be at least twice attemptTimeout"},
 		{"negative attempts", nil, map[string]string{"CAREBRIDGE_DELIVERY_MAX_ATTEMPTS": "-1"}, "delivery maxAttempts must be positive"},
+		{"a tiny header limit", []string{"--max-header-bytes", "100"}, nil, "max header size 100 is too small"},
+		{"a tiny URL limit", []string{"--max-url-bytes", "100"}, nil, "max URL length 100 is too small"},
+		{"a zero read timeout", []string{"--read-timeout", "0s"}, nil, "read timeout 0s: use a duration above zero"},
+		{"a write timeout within the request timeout", []string{"--write-timeout", "30s", "--request-timeout", "30s"}, nil, "write timeout 30s must exceed the request timeout 30s"},
+		{"a negative rate", []string{"--rate-limit-rps", "-1"}, nil, "rate limit: requests per second -1"},
+		{"a rate that is not a number", nil, map[string]string{"CAREBRIDGE_RATE_LIMIT_RPS": "fast"}, `CAREBRIDGE_RATE_LIMIT_RPS: "fast" is not a number`},
+		{"a TLS key without a certificate", []string{"--tls-key", "server.key"}, nil, "TLS needs both a certificate and its key"},
+		{"a client CA without a server certificate", []string{"--tls-client-ca", "ca.pem"}, nil, "mutual TLS (a client CA) needs the server's own certificate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
@@ -201,6 +211,76 @@ func TestConfigRefusesWhatCannotWork(t *testing.T) {
 				t.Errorf("loadConfig error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestConfigOfHardening(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "carebridge.yaml")
+	yaml := "maxHeaderBytes: 16384\nrequestTimeout: 20s\n" +
+		"rateLimit:\n  requestsPerSecond: 20\n  burst: 40\n  clients:\n    trust-bulk: {requestsPerSecond: 0}\n    practice-a: {requestsPerSecond: 5, burst: 10}\n" +
+		"tls:\n  cert: /etc/carebridge/server.crt\n  key: /etc/carebridge/server.key\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	addSettingFlags(fs)
+	if err := fs.Parse([]string{"--config", file, "--rate-limit-burst", "60", "--tls-client-ca", "/etc/carebridge/ca.pem"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(fs, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := rest.RateLimit{
+		Limit:   rest.Limit{RequestsPerSecond: 20, Burst: 60},
+		Clients: map[string]rest.Limit{"trust-bulk": {}, "practice-a": {RequestsPerSecond: 5, Burst: 10}},
+	}
+	if diff := cmp.Diff(want, cfg.RateLimit); diff != "" {
+		t.Errorf("rate limit (-want +got):\n%s", diff)
+	}
+	if want := (rest.TLSFiles{CertFile: "/etc/carebridge/server.crt", KeyFile: "/etc/carebridge/server.key", ClientCAFile: "/etc/carebridge/ca.pem"}); cfg.TLS != want {
+		t.Errorf("TLS = %+v, want %+v", cfg.TLS, want)
+	}
+	if cfg.MaxHeaderBytes != 16384 || cfg.RequestTimeout != 20*time.Second || cfg.WriteTimeout != rest.DefaultWriteTimeout || cfg.MaxURLBytes != rest.DefaultMaxURLBytes {
+		t.Errorf("limits %d, %s, %s, %d: want the file's header limit and request timeout, the default write timeout and URL limit",
+			cfg.MaxHeaderBytes, cfg.RequestTimeout, cfg.WriteTimeout, cfg.MaxURLBytes)
+	}
+	def, err := loadConfig(pflag.NewFlagSet("serve", pflag.ContinueOnError), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.RateLimit.RequestsPerSecond != 50 || def.RateLimit.Burst != 100 {
+		t.Errorf("default rate limit %+v, want 50/s with bursts of 100", def.RateLimit)
+	}
+}
+
+// TestServeAppliesTheHardeningFlags checks that the limits reach the server.
+func TestServeAppliesTheHardeningFlags(t *testing.T) {
+	s := start(t, noEnv, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+filepath.Join(t.TempDir(), "h.db"),
+		"--max-url-bytes", "2048", "--rate-limit-rps", "0.1", "--rate-limit-burst", "2")
+	if !strings.Contains(s.stderr.String(), `"tls":"http"`) {
+		t.Errorf("the serving line does not say TLS is off:\n%s", s.stderr)
+	}
+	var statuses []int
+	for _, path := range []string{"/fhir/metadata?pad=" + strings.Repeat("x", 3000), "/fhir/metadata", "/fhir/metadata", "/healthz"} {
+		resp, err := http.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	// The 414 is refused before the rate limit counts it; health is not limited.
+	if want := []int{414, 200, 200, 200}; fmt.Sprint(statuses) != fmt.Sprint(want) {
+		t.Errorf("statuses %v, want %v", statuses, want)
+	}
+	resp, err := http.Get(s.base + "/fhir/metadata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("third request: %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
 

@@ -49,12 +49,23 @@ notifications in flight finish.`,
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 			}
-			a.log.Info("serving", "addr", ln.Addr().String(), "db", redactDB(cfg.DB), "version", version)
+			a.log.Info("serving", "addr", ln.Addr().String(), "tls", tlsMode(cfg.TLS), "db", redactDB(cfg.DB), "version", version)
 			return a.serve(cmd.Context(), ln)
 		},
 	}
 	addSettingFlags(cmd.Flags())
 	return cmd
+}
+
+// tlsMode says how the server meets its clients: http, https or mtls.
+func tlsMode(f rest.TLSFiles) string {
+	switch {
+	case f.ClientCAFile != "":
+		return "mtls"
+	case f.CertFile != "":
+		return "https"
+	}
+	return "http"
 }
 
 // app is a gateway's parts, wired.
@@ -114,10 +125,19 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := rest.NewServer(rest.Config{
-		BaseURL:         cfg.BaseURL,
-		MaxBodyBytes:    cfg.MaxBodyBytes,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Version:         version,
+		BaseURL:           cfg.BaseURL,
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		MaxURLBytes:       cfg.MaxURLBytes,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		RequestTimeout:    cfg.RequestTimeout,
+		RateLimit:         cfg.RateLimit,
+		TLS:               cfg.TLS,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		Version:           version,
 	}, gw, log, reg, reg)
 	if err != nil {
 		st.Close()
