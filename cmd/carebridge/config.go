@@ -40,6 +40,9 @@ type Config struct {
 	// Auth configures authentication: the gateway's keys, its clients and
 	// the issuers it trusts.
 	Auth auth.Config `yaml:"auth"`
+	// InsecureNoAuth serves without authentication (serve's
+	// --insecure-no-auth; never from the file).
+	InsecureNoAuth bool `yaml:"-"`
 	// MaxHeaderBytes and MaxURLBytes bound the request line and headers
 	// (431 beyond) and the request target (414 beyond).
 	MaxHeaderBytes int `yaml:"maxHeaderBytes"`

@@ -47,17 +47,8 @@ and give the gateway NAME.jwks.json (a client's keys in auth.clients).`,
 			if name != filepath.Base(name) || strings.HasPrefix(name, ".") {
 				return fmt.Errorf("--name %q: give a file name without a directory", name)
 			}
-			priv, pub, kid, err := auth.GenerateKey(alg)
+			kid, err := writeKeyPair(dir, name, alg)
 			if err != nil {
-				return err
-			}
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return fmt.Errorf("key directory: %w", err)
-			}
-			if err := writeNew(filepath.Join(dir, name+".jwks.json"), pub, 0o644); err != nil {
-				return err
-			}
-			if err := writeNew(filepath.Join(dir, name+".pem"), priv, 0o600); err != nil {
 				return err
 			}
 			_, err = fmt.Fprintln(e.stdout, kid)
@@ -68,6 +59,23 @@ and give the gateway NAME.jwks.json (a client's keys in auth.clients).`,
 	cmd.Flags().StringVar(&dir, "out", ".", "directory to write the key files into")
 	cmd.Flags().StringVar(&name, "name", "", "file name of the key, without extension (default key-DATE-TIME)")
 	return cmd
+}
+
+// writeKeyPair makes a key pair: dir/name.pem (private, 0600) and
+// dir/name.jwks.json (public), neither of which may exist yet, and
+// returns the key id.
+func writeKeyPair(dir, name, alg string) (string, error) {
+	priv, pub, kid, err := auth.GenerateKey(alg)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("key directory: %w", err)
+	}
+	if err := writeNew(filepath.Join(dir, name+".jwks.json"), pub, 0o644); err != nil {
+		return "", err
+	}
+	return kid, writeNew(filepath.Join(dir, name+".pem"), priv, 0o600)
 }
 
 // writeNew writes a file that must not exist yet: a key is never
