@@ -31,7 +31,7 @@ func (g *Gateway) ProcessBundle(ctx context.Context, bundle fhir.Value) (BundleR
 			return err
 		})
 		if err != nil {
-			return BundleResult{}, err
+			return BundleResult{}, failedWrite(err, g.auditWriteFailure(ctx, entries, transaction, err))
 		}
 		return BundleResult{Kind: kind, Entries: results}, nil
 	}
@@ -51,6 +51,9 @@ func (g *Gateway) ProcessBundle(ctx context.Context, bundle fhir.Value) (BundleR
 		if err != nil {
 			if ctx.Err() != nil {
 				return BundleResult{}, err
+			}
+			if aerr := g.auditWriteFailure(ctx, one, batchEntry, err); aerr != nil {
+				return BundleResult{}, aerr
 			}
 			results[i] = EntryResult{Method: entries[i].Method, Err: fhir.AsError(err)}
 			continue

@@ -224,6 +224,11 @@ func (g *Gateway) HealthCheck(ctx context.Context, nhsNumber string, asOf health
 		s.Due = get(get(task, "restriction"), "period").Str("end")
 		open = append(open, s)
 	}
+	if a, ok := audited(ctx); ok {
+		e := g.newAudit(a, "E", "operation", "Patient", "")
+		e.rec.Person = nhsNumber
+		return v, open, g.audits.record(ctx, g.store, e)
+	}
 	return v, open, nil
 }
 
@@ -275,6 +280,9 @@ func (g *Gateway) HealthCheckEnabled() bool { return g.check != nil }
 // Report counts everyone's health check at asOf in mode ("" for the
 // configured one) per practice, PCN and trust, from the committed facts.
 func (g *Gateway) Report(ctx context.Context, asOf healthcheck.Date, mode healthcheck.Mode) ([]healthcheck.Summary, error) {
+	if err := allow(ctx, "MeasureReport", InteractionSearch, ""); err != nil {
+		return nil, err
+	}
 	cfg, err := g.checkConfig(mode)
 	if err != nil {
 		return nil, err
@@ -283,7 +291,22 @@ func (g *Gateway) Report(ctx context.Context, asOf healthcheck.Date, mode health
 	if err := g.Verdicts(ctx, asOf, cfg.Mode, 0, s.Add); err != nil {
 		return nil, err
 	}
-	return s.Summaries(), nil
+	return g.ownSummaries(ctx, s.Summaries()), nil
+}
+
+// ownSummaries keeps, for an organisation, the summaries of its own
+// practice or trust and of the PCNs its practice is in.
+func (g *Gateway) ownSummaries(ctx context.Context, all []healthcheck.Summary) []healthcheck.Summary {
+	a, ok := organisation(ctx)
+	if !ok {
+		return all
+	}
+	return slices.DeleteFunc(all, func(s healthcheck.Summary) bool {
+		if s.Scope.Kind == healthcheck.ScopePCN {
+			return !slices.Contains(g.pcns[s.Scope.Code], a.ODS)
+		}
+		return s.Scope.Code != a.ODS
+	})
 }
 
 // RulesVersion is the version of the health check rules in use.

@@ -10,8 +10,13 @@ import (
 // put stores new versions in tx. Every version the Gateway writes, from a
 // sender or from its own health check automation, goes through it, so that
 // what must commit with a version (its change feed entries, the
-// notifications it triggers) is written in one place.
-func (g *Gateway) put(ctx context.Context, tx store.Tx, writes []store.Write) error {
+// notifications it triggers, who may see it) is written in one place.
+// writer is the ODS code of the organisation that makes the change, ""
+// for the gateway's own automation or a request without one.
+func (g *Gateway) put(ctx context.Context, tx store.Tx, writer string, writes []store.Write) error {
+	if err := grant(ctx, tx, writer, writes); err != nil {
+		return err
+	}
 	replaced, err := replacedTasks(ctx, tx, writes)
 	if err != nil {
 		return err

@@ -61,6 +61,23 @@ func TestDeliveryGoesThroughTheGateway(t *testing.T) {
 	}
 }
 
+// Authentication decides who a request speaks for; it needs net/http only to
+// fetch key sets, and never a web framework or a database (the store keeps
+// its nonces behind auth.NonceStore).
+func TestAuthUsesNoFrameworkOrDatabase(t *testing.T) {
+	forbidden := []string{
+		"database/sql",
+		"github.com/labstack/echo",
+		"github.com/jackc/pgx",
+		"modernc.org/sqlite",
+		"github.com/carebridge/carebridge/adapter/store",
+		"github.com/carebridge/carebridge/adapter/rest",
+	}
+	if !checkDeps(t, "github.com/carebridge/carebridge/adapter/auth", forbidden) {
+		t.Fatal("adapter/auth was not found")
+	}
+}
+
 // checkDeps fails t for each dependency of pkg under a forbidden prefix;
 // it reports false when pkg does not exist (yet).
 func checkDeps(t *testing.T, pkg string, forbidden []string) bool {

@@ -47,6 +47,9 @@ type Config struct {
 	PCNs map[string][]string
 	// OrgNames are organisations' names by ODS code, for reports.
 	OrgNames map[string]string
+	// ClientOrgs are the ODS codes of the client systems' organisations,
+	// by client id: who wrote a stored version, from its meta.source.
+	ClientOrgs map[string]string
 }
 
 // Gateway runs CareBridge's FHIR interactions against a store.
@@ -60,6 +63,10 @@ type Gateway struct {
 	check *healthcheck.Config // nil: no health check
 	pcns  map[string][]string
 	names map[string]string
+	// clientOrgs are the organisations of client ids (Config.ClientOrgs).
+	clientOrgs map[string]string
+	// audits commits the audit records of reads.
+	audits auditQueue
 	// commits wakes those waiting for the next committed write.
 	commits broadcast
 	// subs are the parsed Subscriptions that writes are matched against.
@@ -71,7 +78,7 @@ type Gateway struct {
 
 // New returns a Gateway over st.
 func New(st store.Store, cfg Config) *Gateway {
-	g := &Gateway{store: st, loc: cfg.Location, now: cfg.Now, newID: cfg.NewID, pcns: cfg.PCNs, names: cfg.OrgNames}
+	g := &Gateway{store: st, loc: cfg.Location, now: cfg.Now, newID: cfg.NewID, pcns: cfg.PCNs, names: cfg.OrgNames, clientOrgs: cfg.ClientOrgs}
 	if g.loc == nil {
 		g.loc = time.UTC
 	}
@@ -116,16 +123,28 @@ func (g *Gateway) Read(ctx context.Context, typ, id string) (store.Resource, err
 	if err := checkType(typ); err != nil {
 		return store.Resource{}, err
 	}
+	if err := allow(ctx, typ, InteractionRead, ""); err != nil {
+		return store.Resource{}, err
+	}
+	if err := checkVisible(ctx, g.store, typ, id); err != nil {
+		return store.Resource{}, err
+	}
 	r, err := g.store.Read(ctx, typ, id)
 	if err != nil {
 		return r, notFoundText(err, typ, id)
 	}
-	return r, nil
+	return r, g.auditRead(ctx, "read", typ, id, nil, []store.Resource{r})
 }
 
 // VRead returns one version of a resource; a deleted version is fhir.Gone.
 func (g *Gateway) VRead(ctx context.Context, typ, id string, version int64) (store.Resource, error) {
 	if err := checkType(typ); err != nil {
+		return store.Resource{}, err
+	}
+	if err := allow(ctx, typ, InteractionRead, ""); err != nil {
+		return store.Resource{}, err
+	}
+	if err := checkVisible(ctx, g.store, typ, id); err != nil {
 		return store.Resource{}, err
 	}
 	r, err := g.store.VRead(ctx, typ, id, version)
@@ -136,7 +155,7 @@ func (g *Gateway) VRead(ctx context.Context, typ, id string, version int64) (sto
 		return r, fhir.Errorf(fhir.Gone, fhir.IssueDeleted, "",
 			"version %d of %s/%s is a deletion", version, typ, id)
 	}
-	return r, nil
+	return r, g.auditRead(ctx, "vread", typ, id, nil, []store.Resource{r})
 }
 
 // notFoundText gives the store's NotFound and Gone errors a sentence the
@@ -171,12 +190,18 @@ func (g *Gateway) Search(ctx context.Context, typ string, params url.Values, len
 	if err := checkType(typ); err != nil {
 		return SearchPage{}, err
 	}
+	if err := allow(ctx, typ, InteractionSearch, ""); err != nil {
+		return SearchPage{}, err
+	}
 	q, warnings, err := fhir.ParseQuery(typ, params, g.queryOptions(lenient))
 	if err != nil {
 		return SearchPage{}, err
 	}
-	res, err := g.store.Search(ctx, q, nil)
+	res, err := g.store.Search(ctx, q, viewerOf(ctx, typ))
 	if err != nil {
+		return SearchPage{}, err
+	}
+	if err := g.auditRead(ctx, "search-type", typ, "", params, res.Resources); err != nil {
 		return SearchPage{}, err
 	}
 	return SearchPage{Query: q, Result: res, Warnings: warnings}, nil
@@ -200,18 +225,35 @@ func (g *Gateway) History(ctx context.Context, typ, id string, params url.Values
 	if err := checkType(typ); err != nil {
 		return HistoryPage{}, err
 	}
+	interaction := InteractionSearch
+	if id != "" {
+		interaction = InteractionRead
+	}
+	if err := allow(ctx, typ, interaction, ""); err != nil {
+		return HistoryPage{}, err
+	}
 	hq, err := g.parseHistory(params)
 	if err != nil {
 		return HistoryPage{}, err
 	}
-	hq.Type, hq.ID = typ, id
+	hq.Type, hq.ID, hq.Viewer = typ, id, viewerOf(ctx, typ)
 	if id != "" {
+		if err := checkVisible(ctx, g.store, typ, id); err != nil {
+			return HistoryPage{}, err
+		}
 		if _, err := g.store.VRead(ctx, typ, id, 1); err != nil {
 			return HistoryPage{}, notFoundText(err, typ, id)
 		}
 	}
 	res, err := g.store.History(ctx, hq)
 	if err != nil {
+		return HistoryPage{}, err
+	}
+	kind := "history-type"
+	if id != "" {
+		kind = "history-instance"
+	}
+	if err := g.auditRead(ctx, kind, typ, id, nil, res.Versions); err != nil {
 		return HistoryPage{}, err
 	}
 	return HistoryPage{Type: typ, ID: id, Count: hq.Count, Since: hq.Since, Result: res}, nil

@@ -88,7 +88,7 @@ func (g *Gateway) reconcile(ctx context.Context, tx store.Tx, people []string, a
 		return res, err
 	}
 	if len(writes) > 0 {
-		if err := g.put(ctx, tx, writes); err != nil {
+		if err := g.put(ctx, tx, "", writes); err != nil {
 			return res, err
 		}
 	}

@@ -27,8 +27,12 @@ import (
 // Subscription is in error, and is read as active otherwise. The rest of
 // the Subscription must be one CareBridge can run (fhir.ReadSubscription).
 func (g *Gateway) prepareSubscription(ctx context.Context, tx store.Tx, w *work, cur store.Current) error {
-	if _, err := fhir.ReadSubscription(w.res, g.loc); err != nil {
+	sub, err := fhir.ReadSubscription(w.res, g.loc)
+	if err != nil {
 		return entryIssues(fhir.AsError(err), w.e)
+	}
+	if err := checkSubscriber(ctx, w, sub.Criteria); err != nil {
+		return err
 	}
 	status := w.res.Str("status")
 	switch status {
@@ -116,7 +120,7 @@ func (g *Gateway) setSubscriptionStatus(ctx context.Context, tx store.Tx, id, st
 	if err != nil {
 		return fmt.Errorf("index Subscription/%s: %w", id, err)
 	}
-	return g.put(ctx, tx, []store.Write{{
+	return g.put(ctx, tx, g.orgOfSource(get(res, "meta").Str("source")), []store.Write{{
 		Type: "Subscription", ID: id, VersionID: c.VersionID + 1, LastUpdated: now,
 		Method: http.MethodPut, Body: res.AppendJSON(nil), Index: ix,
 	}})

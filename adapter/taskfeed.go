@@ -194,6 +194,13 @@ func (g *Gateway) TaskChanges(ctx context.Context, params url.Values, waitCtx co
 	if err != nil {
 		return page, err
 	}
+	if err := allow(ctx, "Task", InteractionSearch, ""); err != nil {
+		return page, err
+	}
+	if a, ok := organisation(ctx); ok && q.Owner != fhir.SystemODSCode+"|"+a.ODS {
+		return page, fhir.Errorf(fhir.Forbidden, fhir.IssueForbidden, "owner",
+			"a client follows the Tasks of its own organisation only: owner=%s|%s", fhir.SystemODSCode, a.ODS)
+	}
 	recheck := time.NewTicker(changesRecheck)
 	defer recheck.Stop()
 	for {
@@ -206,7 +213,13 @@ func (g *Gateway) TaskChanges(ctx context.Context, params url.Values, waitCtx co
 		if len(res.Entries) > 0 || waitCtx.Err() != nil {
 			page.Changes, page.More = res.Entries, res.More
 			page.Next = fhir.EncodeChangeCursor(q.After.Txid, uint64(q.After.Seq))
-			return page, nil
+			read := make([]store.Resource, 0, len(res.Entries))
+			for _, e := range res.Entries {
+				if !e.Version.Deleted {
+					read = append(read, e.Version)
+				}
+			}
+			return page, g.auditRead(ctx, "operation", "Task", "", params, read)
 		}
 		select {
 		case <-ctx.Done():

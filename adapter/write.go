@@ -118,7 +118,7 @@ func (g *Gateway) writeOne(ctx context.Context, e fhir.Entry) (EntryResult, erro
 		return err
 	})
 	if err != nil {
-		return EntryResult{}, err
+		return EntryResult{}, failedWrite(err, g.auditWriteFailure(ctx, entries, single, err))
 	}
 	return results[0], nil
 }
@@ -146,6 +146,11 @@ func (g *Gateway) execute(ctx context.Context, tx store.Tx, entries []fhir.Entry
 		ws[i].e = &entries[i]
 		if entries[i].Resource != nil {
 			ws[i].res = entries[i].Resource.Clone()
+		}
+	}
+	for i := range entries {
+		if err := allow(ctx, entries[i].Type, entryInteraction(&entries[i]), expr(&entries[i], "request")); err != nil {
+			return nil, err
 		}
 	}
 	order := fhir.ProcessingOrder(entries)
@@ -188,6 +193,7 @@ func (g *Gateway) execute(ctx context.Context, tx store.Tx, entries []fhir.Entry
 		return nil, err
 	}
 	writes := make([]store.Write, 0, len(ws))
+	var people []string
 	for _, i := range order {
 		w := &ws[i]
 		if w.e.Method == http.MethodGet || w.found {
@@ -202,11 +208,14 @@ func (g *Gateway) execute(ctx context.Context, tx store.Tx, entries []fhir.Entry
 		}
 	}
 	if len(writes) > 0 {
-		if err := g.put(ctx, tx, writes); err != nil {
+		if err := g.put(ctx, tx, writerODS(ctx), writes); err != nil {
 			return nil, err
 		}
-		people, err := g.projectWrites(ctx, tx, ws, writes)
+		people, err = g.projectWrites(ctx, tx, ws, writes)
 		if err != nil {
+			return nil, err
+		}
+		if err := g.refreshPersonOrgs(ctx, tx, people); err != nil {
 			return nil, err
 		}
 		if g.check != nil {
@@ -214,6 +223,9 @@ func (g *Gateway) execute(ctx context.Context, tx store.Tx, entries []fhir.Entry
 				return nil, fmt.Errorf("reconcile the health check: %w", err)
 			}
 		}
+	}
+	if err := g.auditWrite(ctx, tx, entries, ws, people, m); err != nil {
+		return nil, err
 	}
 	// Reads and searches run last and see the writes.
 	for _, i := range order {
@@ -300,7 +312,7 @@ func (g *Gateway) search(ctx context.Context, tx store.Tx, ws []work, typ string
 	if err := tx.Lock(ctx, typ+"?"+q.Canonical().Encode()); err != nil {
 		return nil, err
 	}
-	res, err := tx.Search(ctx, q, nil)
+	res, err := tx.Search(ctx, q, writerViewer(ctx, typ))
 	if err != nil {
 		return nil, err
 	}
@@ -539,6 +551,9 @@ func (g *Gateway) newVersion(ctx context.Context, tx store.Tx, w *work, cur stor
 			}
 			return store.Write{}, false, nil
 		}
+		if err := checkWriter(ctx, tx, w, cur); err != nil {
+			return store.Write{}, false, err
+		}
 		if w.e.Type == "Task" {
 			if err := g.checkTask(ctx, tx, w, nil); err != nil {
 				return store.Write{}, false, err
@@ -547,6 +562,12 @@ func (g *Gateway) newVersion(ctx context.Context, tx store.Tx, w *work, cur stor
 		wr := store.Write{Type: w.e.Type, ID: w.id, VersionID: cur.VersionID + 1, LastUpdated: now, Method: http.MethodDelete, Deleted: true}
 		w.result = EntryResult{Status: http.StatusNoContent, Resource: resourceOf(wr)}
 		return wr, true, nil
+	}
+	if err := stampSource(ctx, w); err != nil {
+		return store.Write{}, false, err
+	}
+	if err := checkWriter(ctx, tx, w, cur); err != nil {
+		return store.Write{}, false, err
 	}
 	if w.e.Type == "Subscription" {
 		if err := g.prepareSubscription(ctx, tx, w, cur); err != nil {
@@ -583,6 +604,11 @@ func (g *Gateway) newVersion(ctx context.Context, tx store.Tx, w *work, cur stor
 	ix, err := fhir.ExtractIndex(w.e.Type, w.res, g.loc)
 	if err != nil {
 		return store.Write{}, false, err
+	}
+	if w.e.Type == "Task" && stored == nil {
+		if err := checkTaskRequester(ctx, tx, w, ix); err != nil {
+			return store.Write{}, false, err
+		}
 	}
 	wr := store.Write{
 		Type: w.e.Type, ID: w.id, VersionID: version, LastUpdated: now,
@@ -623,15 +649,19 @@ func (g *Gateway) get(ctx context.Context, tx store.Tx, w *work) error {
 			}
 			return err
 		}
-		res, err := tx.Search(ctx, q, nil)
+		res, err := tx.Search(ctx, q, viewerOf(ctx, e.Type))
 		if err != nil {
 			return err
 		}
 		w.result = EntryResult{Status: http.StatusOK, Search: &SearchPage{Query: q, Result: res, Warnings: warnings}}
 	default:
-		r, err := tx.Read(ctx, e.Type, e.ID)
-		if e.Version != 0 {
-			r, err = g.store.VRead(ctx, e.Type, e.ID, e.Version)
+		var r store.Resource
+		err := checkVisible(ctx, tx, e.Type, e.ID)
+		if err == nil {
+			r, err = tx.Read(ctx, e.Type, e.ID)
+			if e.Version != 0 {
+				r, err = g.store.VRead(ctx, e.Type, e.ID, e.Version)
+			}
 		}
 		if err != nil {
 			fe := fhir.AsError(notFoundText(err, e.Type, e.ID))
@@ -640,4 +670,21 @@ func (g *Gateway) get(ctx context.Context, tx store.Tx, w *work) error {
 		w.result = EntryResult{Status: http.StatusOK, Resource: r}
 	}
 	return nil
+}
+
+// entryInteraction is the interaction an entry asks for, as scopes name it.
+func entryInteraction(e *fhir.Entry) string {
+	switch e.Method {
+	case http.MethodPost:
+		return InteractionCreate
+	case http.MethodPut:
+		return InteractionUpdate
+	case http.MethodDelete:
+		return InteractionDelete
+	case http.MethodGet:
+		if e.Query != nil {
+			return InteractionSearch
+		}
+	}
+	return InteractionRead
 }

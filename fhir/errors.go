@@ -23,6 +23,7 @@ const (
 	Gone                           // 410: the resource was deleted
 	PreconditionFailed             // 412: If-Match mismatch, ambiguous conditional match
 	TooLarge                       // 413
+	URITooLong                     // 414: the request target is longer than the server reads
 	UnsupportedMedia               // 415
 	Unprocessable                  // 422: well-formed but breaks a FHIR or business rule
 	TooManyRequests                // 429
@@ -41,6 +42,7 @@ var kindNames = [...]string{
 	Gone:               "gone",
 	PreconditionFailed: "precondition-failed",
 	TooLarge:           "too-large",
+	URITooLong:         "uri-too-long",
 	UnsupportedMedia:   "unsupported-media",
 	Unprocessable:      "unprocessable",
 	TooManyRequests:    "too-many-requests",

@@ -97,10 +97,10 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 	return body, nil
 }
 
-// readOptionalBody reads a request body, which may be empty, up to the
-// configured limit.
+// readOptionalBody reads a request body, which may be empty; limitRequest
+// has cut it at the configured limit.
 func (s *Server) readOptionalBody(c echo.Context) ([]byte, error) {
-	return io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, s.cfg.MaxBodyBytes))
+	return io.ReadAll(c.Request().Body)
 }
 
 // parametersBody reads the optional Parameters body of operation op and

@@ -25,6 +25,7 @@ var statusOf = [...]int{
 	fhir.Gone:               http.StatusGone,
 	fhir.PreconditionFailed: http.StatusPreconditionFailed,
 	fhir.TooLarge:           http.StatusRequestEntityTooLarge,
+	fhir.URITooLong:         http.StatusRequestURITooLong,
 	fhir.UnsupportedMedia:   http.StatusUnsupportedMediaType,
 	fhir.Unprocessable:      http.StatusUnprocessableEntity,
 	fhir.TooManyRequests:    http.StatusTooManyRequests,
@@ -55,7 +56,7 @@ func issueCodeOfStatus(status int) fhir.IssueType {
 		return fhir.IssueNotFound
 	case http.StatusMethodNotAllowed, http.StatusUnsupportedMediaType, http.StatusNotAcceptable:
 		return fhir.IssueNotSupported
-	case http.StatusRequestEntityTooLarge:
+	case http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong:
 		return fhir.IssueTooLong
 	case http.StatusUnauthorized:
 		return fhir.IssueLogin

@@ -78,6 +78,15 @@ func (c *clock) now() time.Time { c.t = c.t.Add(time.Second); return c.t }
 
 func newServer(t *testing.T, st store.Store, cfg rest.Config) *client {
 	t.Helper()
+	srv := newRESTServer(t, st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &client{t: t, base: ts.URL + "/fhir", root: ts.URL}
+}
+
+// newRESTServer returns a REST server for a gateway on st that logs to log.
+func newRESTServer(t *testing.T, st store.Store, cfg rest.Config, log *slog.Logger) *rest.Server {
+	t.Helper()
 	loc, err := time.LoadLocation("Europe/London")
 	if err != nil {
 		t.Fatal(err)
@@ -85,15 +94,12 @@ func newServer(t *testing.T, st store.Store, cfg rest.Config) *client {
 	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	gw := adapter.New(st, adapter.Config{Location: loc, DefaultCount: 20, MaxCount: 100, Now: clk.now, Mappings: shippedMappings(t)})
 	reg := prometheus.NewRegistry()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.Version = "test"
 	srv, err := rest.NewServer(cfg, gw, log, reg, reg)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return &client{t: t, base: ts.URL + "/fhir", root: ts.URL}
+	return srv
 }
 
 // shippedMappings is the registry of the shipped profiles, with no default.

@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/carebridge/carebridge/fhir"
 )
 
 // Keys of values handlers leave in the echo.Context for the middleware.
@@ -65,7 +67,7 @@ func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
 				if r == http.ErrAbortHandler {
 					panic(r)
 				}
-				err = fmt.Errorf("panic: %v", r)
+				err = panicError(r)
 			}
 		}()
 		return next(c)
@@ -98,7 +100,8 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			"duration_ms", float64(elapsed.Microseconds()) / 1000,
 			"bytes_out", res.Size,
 		}
-		if t := c.Param("type"); t != "" {
+		// The type segment is the sender's text: only a resource type is logged.
+		if t := c.Param("type"); fhir.IsResourceType(t) {
 			attrs = append(attrs, "resource_type", t)
 		}
 		if k, ok := c.Get(ctxErrorKind).(string); ok {
@@ -109,12 +112,21 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// securityHeaders sets headers every response carries.
+// securityHeaders sets headers every response carries: nothing is cached,
+// sniffed, framed, referred or loaded by another origin, and a response
+// over TLS tells browsers to use only HTTPS for a year.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "no-store")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		if c.Request().TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		return next(c)
 	}
 }
@@ -199,6 +211,8 @@ func checkContentType(c echo.Context) error {
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// throttled counts requests refused by the rate limit, by client.
+	throttled *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -212,8 +226,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "HTTP request latency by method and route template.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"method", "route"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "carebridge_http_rate_limited_total",
+			Help: "Requests refused with 429 by the rate limit, by configured client id (anonymous for any other).",
+		}, []string{"client"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.throttled} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register HTTP metrics: %w", err)
 		}

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,22 +12,30 @@ import (
 // routes lists every route of the API.
 func (s *Server) routes(gatherer prometheus.Gatherer) {
 	e := s.echo
-	e.Use(s.requestID, s.recoverPanic, s.observe, securityHeaders)
+	e.Use(s.requestID, s.recoverPanic, s.observe, securityHeaders, s.limitRequest, s.deadline, s.authenticate)
 
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})))
 
-	f := e.Group("/fhir", s.negotiate)
+	// The token endpoint is limited by remote address: no client is known yet.
+	e.POST("/auth/token", s.handleToken, s.rateLimit)
+	e.GET("/auth/jwks", s.handleJWKS)
+	e.GET("/.well-known/smart-configuration", s.handleSMARTConfiguration)
+
+	// authenticate runs before rateLimit: the bucket is the client's.
+	f := e.Group("/fhir", s.rateLimit, s.negotiate)
 	f.GET("/metadata", s.handleMetadata)
+	f.GET("/.well-known/smart-configuration", s.handleSMARTConfiguration)
+	f.GET("/AuditEvent", s.handleAuditEvents)
 	f.POST("", s.handleBundle)
-	f.GET("/$unmapped", s.handleUnmapped)
-	f.POST("/$reconcile", s.handleReconcile)
+	f.GET("/$unmapped", s.handleUnmapped, s.operatorOnly)
+	f.POST("/$reconcile", s.handleReconcile, s.operatorOnly)
 	f.GET("/$health-check-report", s.handleHealthCheckReport)
 	f.GET("/Patient/:id/$health-check", s.handleHealthCheck)
-	f.GET("/Task/$changes", s.handleTaskChanges)
-	f.GET("/$outbox", s.handleOutbox)
-	f.POST("/$redrive", s.handleRedrive)
+	f.GET(strings.TrimPrefix(changesRoute, "/fhir"), s.handleTaskChanges)
+	f.GET("/$outbox", s.handleOutbox, s.operatorOnly)
+	f.POST("/$redrive", s.handleRedrive, s.operatorOnly)
 
 	f.GET("/:type", s.handleSearch)
 	f.POST("/:type/_search", s.handleSearchPost)

@@ -8,6 +8,7 @@ package rest
 import (
 	"context"
 	"errors"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -26,21 +27,56 @@ type Config struct {
 	// used in Location headers and Bundle links. When empty it is derived from
 	// each request's Host.
 	BaseURL string
-	// MaxBodyBytes bounds request bodies; larger ones get 413.
+	// MaxBodyBytes bounds request bodies, chunked or not; larger ones get 413.
 	MaxBodyBytes int64
-	// Timeouts of the http.Server.
-	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the request line and headers; net/http answers
+	// 431 beyond it.
+	MaxHeaderBytes int
+	// MaxURLBytes bounds the request target (path and query); longer ones
+	// get 414.
+	MaxURLBytes int
+	// Timeouts of the http.Server: reading the headers, reading the whole
+	// request, writing the response (counted from the end of the headers)
+	// and keeping an idle connection open. The write timeout of a long poll
+	// is extended by its wait.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// RequestTimeout is the deadline of a handler's work; a long poll gets
+	// its wait on top. A request that runs out of time gets 503.
+	RequestTimeout time.Duration
+	// RateLimit limits requests to the FHIR API per client.
+	RateLimit RateLimit
+	// ClientIDs are the ids of the configured clients: the only client
+	// labels the metrics use, so that their number stays bounded.
+	ClientIDs []string
+	// TLS, when its certificate is set, serves HTTPS (and mutual TLS with a
+	// client CA).
+	TLS TLSFiles
 	// ShutdownTimeout bounds how long in-flight requests may run after a stop
 	// is asked for.
 	ShutdownTimeout time.Duration
 	// Version is the software version shown in the CapabilityStatement.
 	Version string
+	// Auth authenticates requests; nil runs without authentication
+	// (every request acts as one anonymous client, unrestricted).
+	Auth Authenticator
+	// ProfileSources are the meta.source of each mapping profile, by
+	// profile id: what the gateway stamps, with "#" and the client id, on
+	// what a client writes.
+	ProfileSources map[string]string
 }
 
-// Defaults used where a Config field is zero.
+// Defaults used where a Config field is zero. The write timeout leaves a
+// handler that runs out of time room to answer; long polls extend theirs.
 const (
-	DefaultMaxBodyBytes    = 16 << 20
-	DefaultShutdownTimeout = 20 * time.Second
+	DefaultMaxBodyBytes      = 16 << 20
+	DefaultMaxHeaderBytes    = 32 << 10
+	DefaultMaxURLBytes       = 8 << 10
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 60 * time.Second
+	DefaultWriteTimeout      = 90 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultRequestTimeout    = 60 * time.Second
+	DefaultShutdownTimeout   = 20 * time.Second
 )
 
 // Server serves CareBridge's HTTP API.
@@ -55,25 +91,57 @@ type Server struct {
 	// the waits of long polls.
 	stopping chan struct{}
 	stopOnce sync.Once
+	// limiter holds the rate limit buckets; nil when rate limits are off.
+	limiter *limiter
+	// clientLabels are the client ids metrics may name.
+	clientLabels map[string]bool
+	// certs are the TLS certificates; nil when serving plain HTTP.
+	certs *certificates
+}
+
+// withDefaults fills the zero fields of c with the defaults.
+func (c Config) withDefaults() Config {
+	orDefault(&c.MaxBodyBytes, DefaultMaxBodyBytes)
+	orDefault(&c.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	orDefault(&c.MaxURLBytes, DefaultMaxURLBytes)
+	orDefault(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	orDefault(&c.ReadTimeout, DefaultReadTimeout)
+	orDefault(&c.WriteTimeout, DefaultWriteTimeout)
+	orDefault(&c.IdleTimeout, DefaultIdleTimeout)
+	orDefault(&c.RequestTimeout, DefaultRequestTimeout)
+	orDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	return c
+}
+
+// orDefault sets *v to def when it is zero or less.
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // NewServer returns a Server for gateway. Metrics are registered on reg.
 func NewServer(cfg Config, gateway *adapter.Gateway, log *slog.Logger, reg prometheus.Registerer, gatherer prometheus.Gatherer) (*Server, error) {
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if cfg.ShutdownTimeout <= 0 {
-		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	cfg = cfg.withDefaults()
+	log = slog.New(redactingHandler{log.Handler()})
+	var certs *certificates
+	if cfg.TLS != (TLSFiles{}) {
+		var err error
+		if certs, err = loadCertificates(cfg.TLS, log); err != nil {
+			return nil, err
+		}
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, gateway: gateway, log: log, metrics: m, stopping: make(chan struct{})}
+	s := &Server{cfg: cfg, gateway: gateway, log: log, metrics: m, stopping: make(chan struct{}),
+		limiter: newLimiter(cfg.RateLimit, time.Now), clientLabels: clientLabels(cfg), certs: certs}
 	s.capability = capabilityStatement(cfg, gateway.HealthCheckEnabled())
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.Logger.SetOutput(stdLogWriter{log: log, source: "echo"})
 	s.echo = e
 	s.routes(gatherer)
 	return s, nil
@@ -84,19 +152,25 @@ func NewServer(cfg Config, gateway *adapter.Gateway, log *slog.Logger, reg prome
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 // Serve accepts connections on l until ctx is done, then stops accepting,
-// lets in-flight requests finish (up to ShutdownTimeout) and returns.
+// lets in-flight requests finish (up to ShutdownTimeout) and returns. It
+// speaks HTTPS when the Config has a TLS certificate.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ErrorLog:          log.New(stdLogWriter{log: s.log, source: "net/http"}, "", 0),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
+	if s.certs != nil {
+		srv.TLSConfig = s.certs.serverConfig()
+		go func() { errc <- srv.ServeTLS(l, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(l) }()
+	}
 	select {
 	case err := <-errc:
 		return err

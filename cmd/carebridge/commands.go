@@ -49,6 +49,8 @@ the flag in capitals (--db is CAREBRIDGE_DB), or in the YAML file given by
 		newReportCommand(e),
 		newSynthCommand(e),
 		newOutboxCommand(e),
+		newKeysCommand(e),
+		newTokenCommand(e),
 	)
 	return root
 }

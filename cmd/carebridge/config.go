@@ -14,7 +14,9 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/carebridge/carebridge/adapter/auth"
 	"github.com/carebridge/carebridge/adapter/delivery"
+	"github.com/carebridge/carebridge/adapter/rest"
 )
 
 // Config is the whole configuration of a carebridge process, resolved once:
@@ -35,6 +37,28 @@ type Config struct {
 	HealthCheck     CheckConfig   `yaml:"healthCheck"`
 	// Delivery tunes the sending of Subscription notifications.
 	Delivery delivery.Config `yaml:"delivery"`
+	// Auth configures authentication: the gateway's keys, its clients and
+	// the issuers it trusts.
+	Auth auth.Config `yaml:"auth"`
+	// InsecureNoAuth serves without authentication (serve's
+	// --insecure-no-auth; never from the file).
+	InsecureNoAuth bool `yaml:"-"`
+	// MaxHeaderBytes and MaxURLBytes bound the request line and headers
+	// (431 beyond) and the request target (414 beyond).
+	MaxHeaderBytes int `yaml:"maxHeaderBytes"`
+	MaxURLBytes    int `yaml:"maxUrlBytes"`
+	// Timeouts of the HTTP server (see rest.Config): reading the headers,
+	// reading the request, writing the response, idle connections, and a
+	// handler's work (a long poll gets its wait on top).
+	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
+	ReadTimeout       time.Duration `yaml:"readTimeout"`
+	WriteTimeout      time.Duration `yaml:"writeTimeout"`
+	IdleTimeout       time.Duration `yaml:"idleTimeout"`
+	RequestTimeout    time.Duration `yaml:"requestTimeout"`
+	// RateLimit limits each client's requests to the FHIR API.
+	RateLimit rest.RateLimit `yaml:"rateLimit"`
+	// TLS serves HTTPS, and mutual TLS with a client CA.
+	TLS rest.TLSFiles `yaml:"tls"`
 }
 
 // CheckConfig configures the annual SMI physical health check: how Tasks
@@ -110,6 +134,19 @@ func defaultConfig() Config {
 		Postgres:        PGConfig{MaxConns: 16},
 		HealthCheck:     CheckConfig{Mode: "rolling"},
 		Delivery:        delivery.DefaultConfig(),
+
+		// HTTP limits and timeouts.
+		MaxHeaderBytes:    rest.DefaultMaxHeaderBytes,
+		MaxURLBytes:       rest.DefaultMaxURLBytes,
+		ReadHeaderTimeout: rest.DefaultReadHeaderTimeout,
+		ReadTimeout:       rest.DefaultReadTimeout,
+		WriteTimeout:      rest.DefaultWriteTimeout,
+		IdleTimeout:       rest.DefaultIdleTimeout,
+		RequestTimeout:    rest.DefaultRequestTimeout,
+		// A practice's poller asks every few seconds; a trust's bulk load
+		// sends bundles back to back. 50 a second with bursts of 100 lets
+		// both through and stops a runaway loop.
+		RateLimit: rest.RateLimit{Limit: rest.Limit{RequestsPerSecond: 50, Burst: 100}},
 	}
 }
 
@@ -142,6 +179,38 @@ var settings = []setting{
 	{"max-body-bytes", "largest request body accepted; larger ones get 413",
 		func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) },
 		func(c *Config, v string) error { return parseInt(v, &c.MaxBodyBytes) }},
+	countSetting("max-header-bytes", "largest request line and headers accepted; larger ones get 431",
+		func(c *Config) *int { return &c.MaxHeaderBytes }),
+	countSetting("max-url-bytes", "longest request URL (path and query) accepted; longer ones get 414",
+		func(c *Config) *int { return &c.MaxURLBytes }),
+	durationSetting("read-header-timeout", "how long a client may take to send the request headers",
+		func(c *Config) *time.Duration { return &c.ReadHeaderTimeout }),
+	durationSetting("read-timeout", "how long a client may take to send the whole request",
+		func(c *Config) *time.Duration { return &c.ReadTimeout }),
+	durationSetting("write-timeout", "how long a request may take from its headers to the end of the response (long polls get their wait on top)",
+		func(c *Config) *time.Duration { return &c.WriteTimeout }),
+	durationSetting("idle-timeout", "how long an idle keep-alive connection stays open",
+		func(c *Config) *time.Duration { return &c.IdleTimeout }),
+	durationSetting("request-timeout", "how long a handler may work on a request before it answers 503 (long polls get their wait on top)",
+		func(c *Config) *time.Duration { return &c.RequestTimeout }),
+	{"rate-limit-rps", "requests per second each client may send to the FHIR API; 0 turns rate limiting off",
+		func(c *Config) string { return strconv.FormatFloat(c.RateLimit.RequestsPerSecond, 'g', -1, 64) },
+		func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return fmt.Errorf("%q is not a number", v)
+			}
+			c.RateLimit.RequestsPerSecond = f
+			return nil
+		}},
+	countSetting("rate-limit-burst", "requests each client may send at once after a quiet spell",
+		func(c *Config) *int { return &c.RateLimit.Burst }),
+	textSetting("tls-cert", "PEM certificate chain: serve HTTPS (reloaded when the file changes)",
+		func(c *Config) *string { return &c.TLS.CertFile }),
+	textSetting("tls-key", "PEM private key of --tls-cert",
+		func(c *Config) *string { return &c.TLS.KeyFile }),
+	textSetting("tls-client-ca", "PEM CA bundle: require mutual TLS, with client certificates issued by these CAs",
+		func(c *Config) *string { return &c.TLS.ClientCAFile }),
 	{"timezone", "time zone of dates sent without one",
 		func(c *Config) string { return c.TimeZone },
 		func(c *Config, v string) error { c.TimeZone = v; return nil }},
@@ -163,6 +232,12 @@ var settings = []setting{
 	{"sqlite-synchronous", "SQLite synchronous mode: FULL (no acknowledged write is lost on power failure) or NORMAL (faster)",
 		func(c *Config) string { return c.SQLite.Synchronous },
 		func(c *Config, v string) error { c.SQLite.Synchronous = v; return nil }},
+	{"auth-keys-dir", "directory of the gateway's token signing keys (*.pem); the newest signs, all are published",
+		func(c *Config) string { return c.Auth.KeysDir },
+		func(c *Config, v string) error { c.Auth.KeysDir = v; return nil }},
+	{"auth-issuer", "iss and aud of the access tokens the gateway issues (default: --base-url)",
+		func(c *Config) string { return c.Auth.Issuer },
+		func(c *Config, v string) error { c.Auth.Issuer = v; return nil }},
 	countSetting("delivery-max-attempts", "attempts at a Subscription notification before it is dead",
 		func(c *Config) *int { return &c.Delivery.MaxAttempts }),
 	durationSetting("delivery-backoff-base", "wait before a notification's second attempt, at most; doubled per attempt",
@@ -183,6 +258,13 @@ var settings = []setting{
 		func(c *Config) *time.Duration { return &c.Delivery.Lease }),
 	durationSetting("delivery-retention", "how long delivered notifications stay in the outbox",
 		func(c *Config) *time.Duration { return &c.Delivery.Retention }),
+}
+
+// textSetting is a setting holding text, such as a file name.
+func textSetting(flag, usage string, field func(*Config) *string) setting {
+	return setting{flag, usage,
+		func(c *Config) string { return *field(c) },
+		func(c *Config, v string) error { *field(c) = v; return nil }}
 }
 
 // countSetting is a setting holding a whole number.
@@ -293,8 +375,8 @@ func (c Config) check() error {
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		return fmt.Errorf("time zone %q: %w", c.TimeZone, err)
 	}
-	if c.MaxBodyBytes < 1024 {
-		return fmt.Errorf("max body size %d is too small; allow at least 1024 bytes", c.MaxBodyBytes)
+	if err := c.checkHTTP(); err != nil {
+		return err
 	}
 	switch strings.ToLower(c.Log.Format) {
 	case "json", "text":
@@ -320,6 +402,34 @@ func (c Config) check() error {
 		return fmt.Errorf("sqlite synchronous %q: use FULL or NORMAL", c.SQLite.Synchronous)
 	}
 	return c.Delivery.Check()
+}
+
+// checkHTTP refuses limits and timeouts the HTTP server cannot work with.
+func (c Config) checkHTTP() error {
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("max body size %d is too small; allow at least 1024 bytes", c.MaxBodyBytes)
+	}
+	if c.MaxHeaderBytes < 4096 {
+		return fmt.Errorf("max header size %d is too small; allow at least 4096 bytes", c.MaxHeaderBytes)
+	}
+	if c.MaxURLBytes < 1024 {
+		return fmt.Errorf("max URL length %d is too small; allow at least 1024 bytes", c.MaxURLBytes)
+	}
+	for name, d := range map[string]time.Duration{
+		"read header timeout": c.ReadHeaderTimeout, "read timeout": c.ReadTimeout,
+		"write timeout": c.WriteTimeout, "idle timeout": c.IdleTimeout, "request timeout": c.RequestTimeout,
+	} {
+		if d <= 0 {
+			return fmt.Errorf("%s %s: use a duration above zero", name, d)
+		}
+	}
+	if c.WriteTimeout <= c.RequestTimeout {
+		return fmt.Errorf("write timeout %s must exceed the request timeout %s, so that a request out of time can still be answered", c.WriteTimeout, c.RequestTimeout)
+	}
+	if err := c.RateLimit.Check(); err != nil {
+		return err
+	}
+	return c.TLS.Check()
 }
 
 func parseLevel(s string) (slog.Level, error) {

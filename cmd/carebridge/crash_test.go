@@ -39,7 +39,7 @@ var servingRe = regexp.MustCompile(`"msg":"serving","addr":"(127\.0\.0\.1:\d+)"`
 // base URL.
 func startProcess(t *testing.T, bin, db string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db)
+	cmd := exec.Command(bin, "serve", "--insecure-no-auth", "--addr", "127.0.0.1:0", "--db", db)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,9 @@ import (
 )
 
 // demoPCN is the primary care network of the demo's three practices.
+// demoTrust is the ODS code of the demo's mental health trust.
+const demoTrust = "RXX"
+
 var demoPCN = PCNConfig{Code: "U12345", Name: "Riverside Primary Care Network", Practices: []string{"A12345", "B23456", "C34567"}}
 
 func newDemoCommand(e *env) *cobra.Command {
@@ -63,6 +66,24 @@ and removed at exit, unless --db names one (or --keep is given). Stop with Ctrl-
 			if err != nil {
 				return err
 			}
+			ln, err := net.Listen("tcp", cfg.Addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+			}
+			defer ln.Close()
+			scheme := "http://"
+			if cfg.TLS.CertFile != "" {
+				scheme = "https://"
+			}
+			root := scheme + ln.Addr().String()
+			if cfg.BaseURL == "" {
+				cfg.BaseURL = root + "/fhir"
+			}
+			if cfg.Auth.KeysDir == "" {
+				if cfg.Auth, err = demoAuth(dir, cfg.HealthCheck.PCNs[0], demoTrust); err != nil {
+					return err
+				}
+			}
 			a, err := newApp(ctx, cfg, e.stderr)
 			if err != nil {
 				return err
@@ -77,18 +98,14 @@ and removed at exit, unless --db names one (or --keep is given). Stop with Ctrl-
 			if err != nil {
 				return fmt.Errorf("reconcile the demo: %w", err)
 			}
-			ln, err := net.Listen("tcp", cfg.Addr)
-			if err != nil {
-				return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-			}
 			if err := printDemoPicture(ctx, e.stdout, a, today, seeded, res.People); err != nil {
 				return err
 			}
-			example, err := demoExample(ctx, a, today)
+			example, err := demoExample(ctx, a, today, cfg.HealthCheck.PCNs[0].Practices[0])
 			if err != nil {
 				return err
 			}
-			printDemoHelp(e, "http://"+ln.Addr().String(), cfg.DB, configFile, today, example)
+			printDemoHelp(e, root, cfg.DB, configFile, filepath.Join(dir, "clients"), today, example)
 			return a.serve(ctx, ln)
 		},
 	}
@@ -162,14 +179,14 @@ func printDemoPicture(ctx context.Context, w io.Writer, a *app, today healthchec
 
 // demoPerson is a person worth showing: eligible, with a component done
 // by the trust only.
-type demoPerson struct{ nhs, patientID string }
+type demoPerson struct{ nhs, patientID, practice string }
 
 // demoExample finds a demo person with a component done by the trust only
 // (a write-back Task), or any eligible one.
-func demoExample(ctx context.Context, a *app, today healthcheck.Date) (demoPerson, error) {
+func demoExample(ctx context.Context, a *app, today healthcheck.Date, practice string) (demoPerson, error) {
 	var best, any string
 	err := a.gateway.Verdicts(ctx, today, "", 0, func(v healthcheck.Verdict) error {
-		if !v.Eligibility.Eligible || best != "" {
+		if !v.Eligibility.Eligible || best != "" || v.Practice != practice {
 			return nil
 		}
 		if any == "" {
@@ -185,7 +202,7 @@ func demoExample(ctx context.Context, a *app, today healthcheck.Date) (demoPerso
 	if err != nil {
 		return demoPerson{}, err
 	}
-	p := demoPerson{nhs: best}
+	p := demoPerson{nhs: best, practice: practice}
 	if p.nhs == "" {
 		p.nhs = any
 	}
@@ -219,7 +236,7 @@ func writeDemoConfig(dir string, pcns []PCNConfig) (string, error) {
 	return path, nil
 }
 
-func printDemoHelp(e *env, root, db, configFile string, today healthcheck.Date, p demoPerson) {
+func printDemoHelp(e *env, root, db, configFile, clients string, today healthcheck.Date, p demoPerson) {
 	base := root + "/fhir"
 	fmt.Fprintf(e.stdout, `
 CareBridge demo is running.
@@ -228,17 +245,25 @@ CareBridge demo is running.
   database     %[2]s
   health       %[3]s/healthz   %[3]s/readyz   metrics %[3]s/metrics
 
-Try:
+Every request needs a bearer token (SMART backend services). The demo made a key
+for each practice, the trust and an operator, in %[8]s; get tokens with
+(carebridge is "go run ./cmd/carebridge" in a checkout):
+  TOKEN=$(carebridge token access --target %[1]s --client-id %[9]s --key %[8]s/%[9]s.pem)
+  OPERATOR=$(carebridge token access --target %[1]s --client-id %[10]s --key %[8]s/%[10]s.pem)
+
+Try, as practice %[11]s:
   curl -s %[1]s/metadata
-  curl -s '%[1]s/Patient/%[5]s/$health-check?date=%[4]s'
-  curl -s '%[1]s/Task?owner:identifier=https://fhir.nhs.uk/Id/ods-organization-code|A12345&status=requested'
-  curl -s '%[1]s/Task/$changes?owner=https://fhir.nhs.uk/Id/ods-organization-code|A12345&_count=10'
-  curl -s '%[1]s/Observation?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|%[6]s'
-  curl -s '%[1]s/$health-check-report?kind=pcn&date=%[4]s'
-  curl -s -X POST '%[1]s/$reconcile?date=%[4]s'
-  curl -s '%[1]s/$outbox?state=dead'
+  curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/Patient/%[5]s/$health-check?date=%[4]s'
+  curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/Task?owner:identifier=https://fhir.nhs.uk/Id/ods-organization-code|%[11]s&status=requested'
+  curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/Task/$changes?owner=https://fhir.nhs.uk/Id/ods-organization-code|%[11]s&_count=10'
+  curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/Observation?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|%[6]s'
+  curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/$health-check-report?kind=pcn&date=%[4]s'
+and as the operator (gateway-wide operations, the audit trail):
+  curl -s -X POST -H "Authorization: Bearer $OPERATOR" '%[1]s/$reconcile?date=%[4]s'
+  curl -s -H "Authorization: Bearer $OPERATOR" '%[1]s/$outbox?state=dead'
+  curl -s -H "Authorization: Bearer $OPERATOR" '%[1]s/AuditEvent?agent=%[9]s&_count=5'
   carebridge report --db %[2]s --config %[7]s --as-of %[4]s
 
 Stop with Ctrl-C.
-`, base, redactDB(db), root, today, p.patientID, p.nhs, configFile)
+`, base, redactDB(db), root, today, p.patientID, p.nhs, configFile, clients, demoClientID(p.practice), demoOperator, p.practice)
 }

@@ -20,11 +20,7 @@ func newHealthcheckCommand(e *env) *cobra.Command {
 Container images use it as their HEALTHCHECK, so they need no shell or curl.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			client := retryablehttp.NewClient()
-			client.RetryMax = 2
-			client.RetryWaitMin, client.RetryWaitMax = 200*time.Millisecond, time.Second
-			client.HTTPClient.Timeout = timeout
-			client.Logger = nil
+			client := retryingClient(timeout)
 			req, err := retryablehttp.NewRequestWithContext(cmd.Context(), http.MethodGet, target, nil)
 			if err != nil {
 				return err
@@ -45,4 +41,15 @@ Container images use it as their HEALTHCHECK, so they need no shell or curl.`,
 	cmd.Flags().StringVar(&target, "url", "http://127.0.0.1:8080/healthz", "health endpoint to ask")
 	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Second, "time allowed for each attempt")
 	return cmd
+}
+
+// retryingClient makes a few quick retries of a failed request, each
+// attempt bounded by timeout; it logs nothing.
+func retryingClient(timeout time.Duration) *retryablehttp.Client {
+	client := retryablehttp.NewClient()
+	client.RetryMax = 2
+	client.RetryWaitMin, client.RetryWaitMax = 200*time.Millisecond, time.Second
+	client.HTTPClient.Timeout = timeout
+	client.Logger = nil
+	return client
 }

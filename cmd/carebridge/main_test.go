@@ -19,8 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/pflag"
 
+	"github.com/carebridge/carebridge/adapter/rest"
 	"github.com/carebridge/carebridge/adapter/store/postgres/pgtest"
 )
 
@@ -109,7 +111,20 @@ func (s *started) wait(t *testing.T) error {
 
 func getJSON(t *testing.T, url string) map[string]any {
 	t.Helper()
-	resp, err := http.Get(url)
+	return getJSONWith(t, url, "")
+}
+
+// getJSONWith is getJSON with a bearer token ("" for none).
+func getJSONWith(t *testing.T, url, token string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +204,14 @@ func TestConfigRefusesWhatCannotWork(t *testing.T) {
 		{"a delivery timeout that is not a duration", []string{"--delivery-attempt-timeout", "ten"}, nil, `--delivery-attempt-timeout: "ten" is not a duration`},
 		{"a lease no longer than an attempt", []string{"--delivery-lease", "10s"}, nil, "delivery lease 10s must be at least twice attemptTimeout"},
 		{"negative attempts", nil, map[string]string{"CAREBRIDGE_DELIVERY_MAX_ATTEMPTS": "-1"}, "delivery maxAttempts must be positive"},
+		{"a tiny header limit", []string{"--max-header-bytes", "100"}, nil, "max header size 100 is too small"},
+		{"a tiny URL limit", []string{"--max-url-bytes", "100"}, nil, "max URL length 100 is too small"},
+		{"a zero read timeout", []string{"--read-timeout", "0s"}, nil, "read timeout 0s: use a duration above zero"},
+		{"a write timeout within the request timeout", []string{"--write-timeout", "30s", "--request-timeout", "30s"}, nil, "write timeout 30s must exceed the request timeout 30s"},
+		{"a negative rate", []string{"--rate-limit-rps", "-1"}, nil, "rate limit: requests per second -1"},
+		{"a rate that is not a number", nil, map[string]string{"CAREBRIDGE_RATE_LIMIT_RPS": "fast"}, `CAREBRIDGE_RATE_LIMIT_RPS: "fast" is not a number`},
+		{"a TLS key without a certificate", []string{"--tls-key", "server.key"}, nil, "TLS needs both a certificate and its key"},
+		{"a client CA without a server certificate", []string{"--tls-client-ca", "ca.pem"}, nil, "mutual TLS (a client CA) needs the server's own certificate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
@@ -201,6 +224,76 @@ func TestConfigRefusesWhatCannotWork(t *testing.T) {
 				t.Errorf("loadConfig error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestConfigOfHardening(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "carebridge.yaml")
+	yaml := "maxHeaderBytes: 16384\nrequestTimeout: 20s\n" +
+		"rateLimit:\n  requestsPerSecond: 20\n  burst: 40\n  clients:\n    trust-bulk: {requestsPerSecond: 0}\n    practice-a: {requestsPerSecond: 5, burst: 10}\n" +
+		"tls:\n  cert: /etc/carebridge/server.crt\n  key: /etc/carebridge/server.key\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	addSettingFlags(fs)
+	if err := fs.Parse([]string{"--config", file, "--rate-limit-burst", "60", "--tls-client-ca", "/etc/carebridge/ca.pem"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(fs, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := rest.RateLimit{
+		Limit:   rest.Limit{RequestsPerSecond: 20, Burst: 60},
+		Clients: map[string]rest.Limit{"trust-bulk": {}, "practice-a": {RequestsPerSecond: 5, Burst: 10}},
+	}
+	if diff := cmp.Diff(want, cfg.RateLimit); diff != "" {
+		t.Errorf("rate limit (-want +got):\n%s", diff)
+	}
+	if want := (rest.TLSFiles{CertFile: "/etc/carebridge/server.crt", KeyFile: "/etc/carebridge/server.key", ClientCAFile: "/etc/carebridge/ca.pem"}); cfg.TLS != want {
+		t.Errorf("TLS = %+v, want %+v", cfg.TLS, want)
+	}
+	if cfg.MaxHeaderBytes != 16384 || cfg.RequestTimeout != 20*time.Second || cfg.WriteTimeout != rest.DefaultWriteTimeout || cfg.MaxURLBytes != rest.DefaultMaxURLBytes {
+		t.Errorf("limits %d, %s, %s, %d: want the file's header limit and request timeout, the default write timeout and URL limit",
+			cfg.MaxHeaderBytes, cfg.RequestTimeout, cfg.WriteTimeout, cfg.MaxURLBytes)
+	}
+	def, err := loadConfig(pflag.NewFlagSet("serve", pflag.ContinueOnError), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.RateLimit.RequestsPerSecond != 50 || def.RateLimit.Burst != 100 {
+		t.Errorf("default rate limit %+v, want 50/s with bursts of 100", def.RateLimit)
+	}
+}
+
+// TestServeAppliesTheHardeningFlags checks that the limits reach the server.
+func TestServeAppliesTheHardeningFlags(t *testing.T) {
+	s := start(t, noEnv, "serve", "--insecure-no-auth", "--addr", "127.0.0.1:0", "--db", "sqlite:"+filepath.Join(t.TempDir(), "h.db"),
+		"--max-url-bytes", "2048", "--rate-limit-rps", "0.1", "--rate-limit-burst", "2")
+	if !strings.Contains(s.stderr.String(), `"tls":"http"`) {
+		t.Errorf("the serving line does not say TLS is off:\n%s", s.stderr)
+	}
+	var statuses []int
+	for _, path := range []string{"/fhir/metadata?pad=" + strings.Repeat("x", 3000), "/fhir/metadata", "/fhir/metadata", "/healthz"} {
+		resp, err := http.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	// The 414 is refused before the rate limit counts it; health is not limited.
+	if want := []int{414, 200, 200, 200}; fmt.Sprint(statuses) != fmt.Sprint(want) {
+		t.Errorf("statuses %v, want %v", statuses, want)
+	}
+	resp, err := http.Get(s.base + "/fhir/metadata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("third request: %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
 
@@ -246,7 +339,7 @@ func TestMigrateIsRepeatable(t *testing.T) {
 // half a request, stops the command, sends the rest, and expects the answer.
 func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "serve.db")
-	s := start(t, noEnv, "serve", "--addr", "127.0.0.1:0", "--db", db)
+	s := start(t, noEnv, "serve", "--insecure-no-auth", "--addr", "127.0.0.1:0", "--db", db)
 
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(s.base + path)
@@ -307,14 +400,17 @@ func TestDemoSeedsOnceAndServes(t *testing.T) {
 	if !strings.Contains(s.stdout.String(), "seeded 30 synthetic people") {
 		t.Errorf("demo did not report seeding:\n%s", s.stdout)
 	}
-	// Every example request printed by the demo answers 200 with data.
+	// The token commands the demo prints work, and every example request
+	// it prints answers 200 with data.
+	tokens := demoTokens(t, s.stdout.String())
+	curl := regexp.MustCompile(`^curl -s (?:-H "Authorization: Bearer \$(\w+)" )?'?([^']+)'?$`)
 	for _, line := range strings.Split(s.stdout.String(), "\n") {
-		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "curl -s ") || strings.Contains(line, "-X POST") {
+		m := curl.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
 			continue
 		}
-		url := strings.Trim(strings.TrimPrefix(line, "curl -s "), "'")
-		got := getJSON(t, url)
+		url := m[2]
+		got := getJSONWith(t, url, tokens[m[1]])
 		entries, _ := got["entry"].([]any)
 		if got["resourceType"] == "Bundle" && (got["total"] == float64(0) || got["type"] == "history" && len(entries) == 0) {
 			t.Errorf("demo example %s finds nothing", url)
@@ -332,19 +428,24 @@ func TestDemoSeedsOnceAndServes(t *testing.T) {
 	if !strings.Contains(csv.String(), "U12345") {
 		t.Errorf("%s has no row for the demo PCN:\n%s", report[1], csv.String())
 	}
-	patients := getJSON(t, s.base+"/fhir/Patient?_summary=count")["total"]
+	if got := getJSONWith(t, s.base+"/fhir/AuditEvent?agent=demo-A12345", tokens["OPERATOR"]); len(got["entry"].([]any)) == 0 {
+		t.Error("the audit trail has no record of the practice's requests")
+	}
+	// Practice A12345 sees its own people's Patients, GP and trust.
+	patients := getJSONWith(t, s.base+"/fhir/Patient?_summary=count", tokens["TOKEN"])["total"]
 	if err := s.wait(t); err != nil {
 		t.Fatal(err)
 	}
 
 	// A second start on the same database seeds nothing more.
 	again := start(t, noEnv, "demo", "--addr", "127.0.0.1:0", "--db", db, "--people", "30")
-	if got := getJSON(t, again.base+"/fhir/Patient?_summary=count")["total"]; got != patients {
+	if got := getJSONWith(t, again.base+"/fhir/Patient?_summary=count", demoTokens(t, again.stdout.String())["TOKEN"])["total"]; got != patients {
 		t.Errorf("after a restart, %v patients, want %v", got, patients)
 	}
-	// 30 people, each with a GP Patient, some with a trust one too.
-	if n, _ := patients.(float64); n < 30 || n > 60 {
-		t.Errorf("demo has %v patients, want 30 to 60", patients)
+	// 10 people at the practice, each with a GP Patient, some with a trust
+	// one too.
+	if n, _ := patients.(float64); n < 10 || n > 20 {
+		t.Errorf("practice A12345 sees %v patients, want 10 to 20", patients)
 	}
 	for _, want := range []string{"30 people reconciled at", "pcn U12345 30", "practice A12345 10", "trust RXX", "by trust only"} {
 		if !strings.Contains(strings.Join(strings.Fields(s.stdout.String()), " "), want) {
@@ -354,7 +455,7 @@ func TestDemoSeedsOnceAndServes(t *testing.T) {
 }
 
 func TestHealthcheckCommand(t *testing.T) {
-	s := start(t, noEnv, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+filepath.Join(t.TempDir(), "h.db"))
+	s := start(t, noEnv, "serve", "--insecure-no-auth", "--addr", "127.0.0.1:0", "--db", "sqlite:"+filepath.Join(t.TempDir(), "h.db"))
 	if err := run(context.Background(), []string{"healthcheck", "--url", s.base + "/healthz"}, noEnv, io.Discard, io.Discard); err != nil {
 		t.Errorf("healthcheck of a running gateway: %v", err)
 	}
@@ -488,4 +589,22 @@ func TestReportCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"report", "--db", db, "--mode", "monthly"}, noEnv, &out, &errs); err == nil {
 		t.Error("--mode monthly: no error")
 	}
+}
+
+// demoTokens runs the token commands the demo prints (NAME=$(carebridge
+// token access ...)) and returns the tokens by name.
+func demoTokens(t *testing.T, stdout string) map[string]string {
+	t.Helper()
+	tokens := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s*(\w+)=\$\(carebridge (token access [^)]*)\)$`).FindAllStringSubmatch(stdout, -1) {
+		var out, errs bytes.Buffer
+		if err := run(context.Background(), strings.Fields(m[2]), noEnv, &out, &errs); err != nil {
+			t.Fatalf("%s: %v\n%s", m[0], err, errs.String())
+		}
+		tokens[m[1]] = strings.TrimSpace(out.String())
+	}
+	if tokens["TOKEN"] == "" || tokens["OPERATOR"] == "" {
+		t.Fatalf("the demo prints no token commands:\n%s", stdout)
+	}
+	return tokens
 }

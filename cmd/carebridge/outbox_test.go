@@ -90,7 +90,7 @@ func TestServeDeliversAndDeadNotificationsAreRedrivenByAPIAndCLI(t *testing.T) {
 	defer rcv.Close()
 
 	db := "sqlite:" + filepath.Join(t.TempDir(), "outbox.db")
-	s := start(t, noEnv, "serve", "--addr", "127.0.0.1:0", "--db", db,
+	s := start(t, noEnv, "serve", "--insecure-no-auth", "--addr", "127.0.0.1:0", "--db", db,
 		"--delivery-max-attempts", "2", "--delivery-backoff-base", "10ms", "--delivery-backoff-cap", "20ms",
 		"--delivery-attempt-timeout", "1s", "--delivery-poll-interval", "20ms", "--delivery-lease", "5s")
 	sub := `{"resourceType":"Subscription","id":"s1","status":"requested","reason":"test","criteria":"Task?status=requested",

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/carebridge/carebridge/adapter"
+	"github.com/carebridge/carebridge/adapter/auth"
 	"github.com/carebridge/carebridge/adapter/delivery"
 	"github.com/carebridge/carebridge/adapter/healthcheck"
 	"github.com/carebridge/carebridge/adapter/rest"
@@ -40,6 +43,12 @@ notifications in flight finish.`,
 			if err != nil {
 				return err
 			}
+			if cfg.InsecureNoAuth, err = insecureNoAuth(cmd, e); err != nil {
+				return err
+			}
+			if !cfg.InsecureNoAuth && cfg.Auth.KeysDir == "" {
+				return errors.New("serve requires authentication: give the gateway a signing key (carebridge keys generate --out DIR, then --auth-keys-dir DIR) and its clients (auth.clients in the --config file); --insecure-no-auth serves without it, for local experiments only")
+			}
 			a, err := newApp(cmd.Context(), cfg, e.stderr)
 			if err != nil {
 				return err
@@ -49,18 +58,49 @@ notifications in flight finish.`,
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 			}
-			a.log.Info("serving", "addr", ln.Addr().String(), "db", redactDB(cfg.DB), "version", version)
+			a.log.Info("serving", "addr", ln.Addr().String(), "tls", tlsMode(cfg.TLS), "db", redactDB(cfg.DB), "version", version)
 			return a.serve(cmd.Context(), ln)
 		},
 	}
 	addSettingFlags(cmd.Flags())
+	cmd.Flags().Bool("insecure-no-auth", false, "serve without authentication: every request unrestricted, as one anonymous client (local experiments only; also CAREBRIDGE_INSECURE_NO_AUTH=true)")
 	return cmd
+}
+
+// insecureNoAuth reads --insecure-no-auth, or CAREBRIDGE_INSECURE_NO_AUTH.
+func insecureNoAuth(cmd *cobra.Command, e *env) (bool, error) {
+	if f := cmd.Flags().Lookup("insecure-no-auth"); f != nil && f.Changed {
+		return cmd.Flags().GetBool("insecure-no-auth")
+	}
+	if v := e.getenv("CAREBRIDGE_INSECURE_NO_AUTH"); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, fmt.Errorf("CAREBRIDGE_INSECURE_NO_AUTH: %q is not true or false", v)
+		}
+		return on, nil
+	}
+	return false, nil
+}
+
+// insecureWarning is logged at every start without authentication.
+const insecureWarning = "AUTHENTICATION IS OFF (--insecure-no-auth): every request is served unrestricted, as one anonymous client, to anyone who can reach this address. For local experiments only: never with real patient data"
+
+// tlsMode says how the server meets its clients: http, https or mtls.
+func tlsMode(f rest.TLSFiles) string {
+	switch {
+	case f.ClientCAFile != "":
+		return "mtls"
+	case f.CertFile != "":
+		return "https"
+	}
+	return "http"
 }
 
 // app is a gateway's parts, wired.
 type app struct {
 	log      *slog.Logger
 	store    migratingStore
+	auth     *auth.Service // nil without authentication
 	server   *rest.Server
 	gateway  *adapter.Gateway
 	delivery *delivery.Worker
@@ -102,6 +142,23 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		st.Close()
 		return nil, err
 	}
+	var authn *auth.Service
+	if !cfg.InsecureNoAuth && cfg.Auth.KeysDir != "" {
+		ac := cfg.Auth
+		if ac.Issuer == "" {
+			ac.Issuer = cfg.BaseURL
+		}
+		if ac.Issuer == "" {
+			st.Close()
+			return nil, errors.New("authentication needs the gateway's public FHIR base URL (--base-url, or auth.issuer): it is the issuer and audience of its tokens")
+		}
+		if authn, err = auth.New(ctx, ac, st, log); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("authentication: %w", err)
+		}
+	} else if cfg.InsecureNoAuth {
+		log.Warn(insecureWarning)
+	}
 	gw := adapter.New(st, adapter.Config{
 		Location:     loc,
 		DefaultCount: cfg.Search.DefaultCount,
@@ -110,15 +167,31 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		HealthCheck:  check,
 		PCNs:         pcnPractices(cfg.HealthCheck.PCNs),
 		OrgNames:     orgNames(maps, cfg.HealthCheck.PCNs),
+		ClientOrgs:   clientOrgs(cfg.Auth.Clients),
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := rest.NewServer(rest.Config{
-		BaseURL:         cfg.BaseURL,
-		MaxBodyBytes:    cfg.MaxBodyBytes,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Version:         version,
-	}, gw, log, reg, reg)
+	rcfg := rest.Config{
+		BaseURL:           cfg.BaseURL,
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		MaxURLBytes:       cfg.MaxURLBytes,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		RequestTimeout:    cfg.RequestTimeout,
+		RateLimit:         cfg.RateLimit,
+		TLS:               cfg.TLS,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		Version:           version,
+		ProfileSources:    profileSources(maps),
+		ClientIDs:         clientIDs(cfg.Auth.Clients),
+	}
+	if authn != nil {
+		rcfg.Auth = authn
+	}
+	srv, err := rest.NewServer(rcfg, gw, log, reg, reg)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -128,7 +201,7 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	return &app{log: log, store: st, server: srv, gateway: gw, delivery: worker, location: loc}, nil
+	return &app{log: log, store: st, auth: authn, server: srv, gateway: gw, delivery: worker, location: loc}, nil
 }
 
 // serve runs the HTTP API on ln and the delivery of notifications until
@@ -139,6 +212,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { a.delivery.Run(ctx) })
+	if a.auth != nil {
+		wg.Go(func() { a.auth.Run(ctx) })
+	}
 	err := a.server.Serve(ctx, ln)
 	cancel()
 	wg.Wait()
@@ -164,6 +240,40 @@ func checkConfig(cfg CheckConfig, loc *time.Location, codeSets string) (*healthc
 		Mode: healthcheck.Mode(cfg.Mode), Rules: rules, CodeSetsVersion: codeSets, Location: loc,
 		MinAge: cfg.MinAge, DueSoonTasks: cfg.DueSoonTasks, NoWriteBack: cfg.NoWriteBack,
 	}, nil
+}
+
+// clientOrgs are the ODS codes of the clients' organisations, by client id.
+func clientOrgs(clients []auth.Client) map[string]string {
+	out := make(map[string]string, len(clients))
+	for _, c := range clients {
+		out[c.ID] = c.ODS
+	}
+	return out
+}
+
+// clientIDs are the configured client ids.
+func clientIDs(clients []auth.Client) []string {
+	out := make([]string, len(clients))
+	for i, c := range clients {
+		out[i] = c.ID
+	}
+	return out
+}
+
+// profileSources are the meta.source values stamped on each profile's
+// writes: the first source the profile claims, or a name of the profile
+// when it claims none.
+func profileSources(maps *mappings.Registry) map[string]string {
+	out := map[string]string{}
+	for _, id := range maps.IDs() {
+		m, _ := maps.Mapper(id)
+		if src := m.Profile().Sources; len(src) > 0 {
+			out[id] = src[0]
+		} else {
+			out[id] = "urn:carebridge:profile:" + id
+		}
+	}
+	return out
 }
 
 // pcnPractices is the PCN configuration as reports read it.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -17,7 +18,9 @@ import (
 )
 
 // newClient returns an HTTP client for load: many idle connections, and no
-// retries, so that every failure is counted rather than hidden.
+// retries, so that every failure is counted rather than hidden. Every
+// request carries the bearer token in CAREBRIDGE_TOKEN, when it is set,
+// for a gateway that requires authentication.
 func newClient(concurrency int) *retryablehttp.Client {
 	c := retryablehttp.NewClient()
 	c.RetryMax = 0
@@ -26,7 +29,22 @@ func newClient(concurrency int) *retryablehttp.Client {
 	t := c.HTTPClient.Transport.(*http.Transport)
 	t.MaxIdleConnsPerHost = concurrency * 2
 	t.MaxConnsPerHost = concurrency * 2
+	if token := os.Getenv("CAREBRIDGE_TOKEN"); token != "" {
+		c.HTTPClient.Transport = bearer{base: t, token: token}
+	}
 	return c
+}
+
+// bearer adds a bearer token to every request.
+type bearer struct {
+	base  http.RoundTripper
+	token string
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r)
 }
 
 // post sends one FHIR JSON body and checks the status.

@@ -300,3 +300,10 @@ func TestTheFeedMigrationEntersStoredTasks(t *testing.T) {
 		}
 	})
 }
+
+// TestTwoGatewaysUseAKeyOnce runs UseNonce from two stores on one
+// database, as two gateways would.
+func TestTwoGatewaysUseAKeyOnce(t *testing.T) {
+	url := pgtest.Database(t)
+	storetest.CheckNonceAcrossStores(t, openStore(t, url), openStore(t, url))
+}

@@ -201,10 +201,19 @@ func (t *tx) writeVersions(ctx context.Context, writes []store.Write) ([]int64, 
 	return keys, err
 }
 
-// writeIndex replaces the index rows of the resources written.
+// deleteGrantsSQL and insertGrantsSQL replace the grants of resources: the
+// rows of the keys in an array go, rows given as arrays (key, ods) come.
+const (
+	deleteGrantsSQL = `DELETE FROM resource_grant WHERE key = ANY($1::bigint[])`
+	insertGrantsSQL = `INSERT INTO resource_grant (key, ods) SELECT * FROM unnest($1::bigint[], $2::text[])`
+)
+
+// writeIndex replaces the index rows and grants of the resources written.
 func (t *tx) writeIndex(ctx context.Context, writes []store.Write, keys []int64) error {
-	var replaced []int64 // keys of updated resources, whose old rows go
-	var ix [4]columns    // new rows, per table: key, type, then the table's own columns
+	var replaced []int64  // keys of updated resources, whose old rows go
+	var grantKeys []int64 // the new grant rows: key and ODS code
+	var grantODS []string
+	var ix [4]columns // new rows, per table: key, type, then the table's own columns
 	for i, tb := range indexTables {
 		ix[i] = newColumns(append([]string{"bigint", "text"}, tb.types...))
 	}
@@ -215,6 +224,9 @@ func (t *tx) writeIndex(ctx context.Context, writes []store.Write, keys []int64)
 		}
 		if w.Deleted {
 			continue
+		}
+		for _, ods := range sqlindex.Grants(w) {
+			grantKeys, grantODS = append(grantKeys, key), append(grantODS, ods)
 		}
 		rows := sqlindex.Flatten(w.Index)
 		for _, r := range rows.Tokens {
@@ -235,11 +247,15 @@ func (t *tx) writeIndex(ctx context.Context, writes []store.Write, keys []int64)
 		for i := range indexTables {
 			b.Queue(deleteIndexSQL[i], replaced)
 		}
+		b.Queue(deleteGrantsSQL, replaced)
 	}
 	for i := range indexTables {
 		if ix[i].len() > 0 {
 			b.Queue(insertIndexSQL[i], ix[i]...)
 		}
+	}
+	if len(grantKeys) > 0 {
+		b.Queue(insertGrantsSQL, grantKeys, grantODS)
 	}
 	if b.Len() == 0 {
 		return nil

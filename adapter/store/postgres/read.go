@@ -2,12 +2,12 @@ package postgres
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/adapter/store/internal/sqlindex"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -59,8 +59,9 @@ func (s *Store) VRead(ctx context.Context, typ, id string, version int64) (store
 }
 
 // History returns versions newest first: of one resource when q.ID is set,
-// of one type otherwise (of every type when q.Type is empty too). q.Count 0
-// returns the total only. The total and the page come from one snapshot.
+// of one type otherwise (of every type when q.Type is empty too), of the
+// resources q.Viewer may see now when it is set. q.Count 0 returns the total
+// only. The total and the page come from one snapshot.
 func (s *Store) History(ctx context.Context, q store.HistoryQuery) (store.HistoryResult, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -68,22 +69,15 @@ func (s *Store) History(ctx context.Context, q store.HistoryQuery) (store.Histor
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 
-	where, args := historyWhere(q)
+	countSt, pageSt := sqlindex.HistoryStatements(sqlindex.Postgres, q, versionColumns)
 	var res store.HistoryResult
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM versions v WHERE `+where, args...).Scan(&res.Total); err != nil {
+	if err := tx.QueryRow(ctx, countSt.SQL(), countSt.Args()...).Scan(&res.Total); err != nil {
 		return store.HistoryResult{}, translate(ctx, err, "history")
 	}
 	if q.Count <= 0 {
 		return res, nil
 	}
-	if q.Before > 0 {
-		args = append(args, q.Before)
-		where += ` AND v.seq < $` + strconv.Itoa(len(args))
-	}
-	args = append(args, q.Count+1)
-	rows, err := tx.Query(ctx, `SELECT `+versionColumns+`
-		FROM versions v JOIN resources r ON r.type = v.type AND r.id = v.id
-		WHERE `+where+` ORDER BY v.seq DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+	rows, err := tx.Query(ctx, pageSt.SQL(), pageSt.Args()...)
 	if err != nil {
 		return store.HistoryResult{}, translate(ctx, err, "history")
 	}
@@ -103,23 +97,6 @@ func (s *Store) History(ctx context.Context, q store.HistoryQuery) (store.Histor
 		res.Next = res.Versions[q.Count-1].Seq
 	}
 	return res, nil
-}
-
-func historyWhere(q store.HistoryQuery) (string, []any) {
-	where, args := "TRUE", []any{}
-	if q.Type != "" {
-		args = append(args, q.Type)
-		where += ` AND v.type = $` + strconv.Itoa(len(args))
-	}
-	if q.ID != "" {
-		args = append(args, q.ID)
-		where += ` AND v.id = $` + strconv.Itoa(len(args))
-	}
-	if !q.Since.IsZero() {
-		args = append(args, q.Since.UnixMicro())
-		where += ` AND v.last_updated >= $` + strconv.Itoa(len(args))
-	}
-	return where, args
 }
 
 // errGone is the error of reading a deleted resource.

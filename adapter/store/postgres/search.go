@@ -10,36 +10,32 @@ import (
 	"github.com/carebridge/carebridge/fhir"
 )
 
-// Search returns one page of the current, undeleted resources matching q.
-// When q asks for the total, the total and the page come from one snapshot.
-func (s *Store) Search(ctx context.Context, q *fhir.Query) (store.SearchResult, error) {
+// Search returns one page of the current, undeleted resources matching q
+// that viewer may see (all of them when viewer is nil). When q asks for the
+// total, the total and the page come from one snapshot.
+func (s *Store) Search(ctx context.Context, q *fhir.Query, viewer *store.Viewer) (store.SearchResult, error) {
 	if !wantsTotal(q) {
-		return search(ctx, s.pool, q)
+		return search(ctx, s.pool, q, viewer)
 	}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return store.SearchResult{}, translate(ctx, err, "search")
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	return search(ctx, tx, q)
+	return search(ctx, tx, q, viewer)
 }
 
 func wantsTotal(q *fhir.Query) bool { return q.Total || q.Count <= 0 }
 
-func search(ctx context.Context, db querier, q *fhir.Query) (store.SearchResult, error) {
+func search(ctx context.Context, db querier, q *fhir.Query, viewer *store.Viewer) (store.SearchResult, error) {
 	res := store.SearchResult{Total: -1}
 	if q.Count <= 0 {
-		return res, count(ctx, db, q, &res)
+		return res, count(ctx, db, q, viewer, &res)
 	}
-	st := sqlindex.NewStatement(sqlindex.Postgres)
-	st.Write(`SELECT ` + versionColumns + ` FROM resources r JOIN versions v ON v.seq = r.current_seq WHERE `)
-	if err := sqlindex.Where(st, q); err != nil {
+	st, err := sqlindex.SearchStatement(sqlindex.Postgres, q, viewer, versionColumns)
+	if err != nil {
 		return store.SearchResult{}, err
 	}
-	sqlindex.After(st, q)
-	sqlindex.OrderBy(st, q)
-	st.Write(` LIMIT `)
-	st.Arg(q.Count + 1)
 	rows, err := db.Query(ctx, st.SQL(), st.Args()...)
 	if err != nil {
 		return store.SearchResult{}, translate(ctx, err, "search")
@@ -64,12 +60,13 @@ func search(ctx context.Context, db querier, q *fhir.Query) (store.SearchResult,
 	if !q.Total || sqlindex.TotalFromPage(q, &res) {
 		return res, nil
 	}
-	return res, count(ctx, db, q, &res)
+	return res, count(ctx, db, q, viewer, &res)
 }
 
-// count sets res.Total to the number of resources matching q.
-func count(ctx context.Context, db querier, q *fhir.Query, res *store.SearchResult) error {
-	st, err := sqlindex.CountStatement(sqlindex.Postgres, q)
+// count sets res.Total to the number of resources matching q that viewer
+// may see.
+func count(ctx context.Context, db querier, q *fhir.Query, viewer *store.Viewer, res *store.SearchResult) error {
+	st, err := sqlindex.CountStatement(sqlindex.Postgres, q, viewer)
 	if err != nil {
 		return err
 	}
@@ -77,4 +74,18 @@ func count(ctx context.Context, db querier, q *fhir.Query, res *store.SearchResu
 		return translate(ctx, err, "search")
 	}
 	return nil
+}
+
+// Visible reports whether v may see typ/id.
+func (s *Store) Visible(ctx context.Context, typ, id string, v store.Viewer) (bool, error) {
+	return visible(ctx, s.pool, typ, id, v)
+}
+
+func visible(ctx context.Context, db querier, typ, id string, v store.Viewer) (bool, error) {
+	st := sqlindex.VisibleStatement(sqlindex.Postgres, typ, id, v)
+	var ok bool
+	if err := db.QueryRow(ctx, st.SQL(), st.Args()...).Scan(&ok); err != nil {
+		return false, translate(ctx, err, "visible")
+	}
+	return ok, nil
 }

@@ -141,8 +141,13 @@ func (t *tx) Read(ctx context.Context, typ, id string) (store.Resource, error) {
 }
 
 // Search runs q inside the transaction: it sees the transaction's writes.
-func (t *tx) Search(ctx context.Context, q *fhir.Query) (store.SearchResult, error) {
-	return search(ctx, t.tx, q)
+func (t *tx) Search(ctx context.Context, q *fhir.Query, viewer *store.Viewer) (store.SearchResult, error) {
+	return search(ctx, t.tx, q, viewer)
+}
+
+// Visible reports whether v may see typ/id, as the transaction sees them.
+func (t *tx) Visible(ctx context.Context, typ, id string, v store.Viewer) (bool, error) {
+	return visible(ctx, t.tx, typ, id, v)
 }
 
 // Lock takes pg_advisory_xact_lock on a 64-bit FNV-1a hash of key, held until
@@ -158,19 +163,25 @@ func (t *tx) Lock(ctx context.Context, keys ...string) error {
 		}
 		return nil
 	}
+	b := &pgx.Batch{}
+	queueLocks(b, keys)
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return translate(ctx, err, "lock")
+	}
+	return nil
+}
+
+// queueLocks queues on b the advisory locks of keys, in hash order, each
+// hash once.
+func queueLocks(b *pgx.Batch, keys []string) {
 	hashes := make([]int64, len(keys))
 	for i, k := range keys {
 		hashes[i] = advisoryKey(k)
 	}
 	slices.Sort(hashes)
-	b := &pgx.Batch{}
 	for _, h := range slices.Compact(hashes) {
 		b.Queue(`SELECT pg_advisory_xact_lock($1)`, h)
 	}
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-		return translate(ctx, err, "lock")
-	}
-	return nil
 }
 
 // advisoryKey returns the advisory lock key of key: its 64-bit FNV-1a hash.

@@ -23,7 +23,8 @@ const sequencesSQL = `SELECT
 const updateResourceSQL = `UPDATE resources SET version = ?, last_updated = ?, deleted = ?, current_seq = ?
 WHERE type = ? AND id = ? AND version = ? RETURNING key`
 
-// Put stores new versions and replaces their resources' search index rows.
+// Put stores new versions and replaces their resources' search index rows
+// and grants.
 // Rows are numbered here, from the sequences' high-water marks, so that the
 // versions, the new resources and the index rows all go in as multi-row
 // INSERTs: a 100-resource Bundle of creates takes about 30 statements instead
@@ -96,7 +97,7 @@ func (t *tx) put(ctx context.Context, writes []store.Write) error {
 		return putError(ctx, err)
 	}
 
-	// The search index of the resources' new current versions.
+	// The search index and grants of the resources' new current versions.
 	if replaced != nil {
 		replaced = append(replaced, ']')
 		for i := range indexTables {
@@ -104,17 +105,24 @@ func (t *tx) put(ctx context.Context, writes []store.Write) error {
 				return translate(ctx, err, "replace search index")
 			}
 		}
+		if _, err := t.stmt(ctx, t.st.deleteGrants).ExecContext(ctx, replaced); err != nil {
+			return translate(ctx, err, "replace grants")
+		}
 	}
 	last := make(map[int64]int, len(writes)) // key -> index of its last write
 	for i, k := range keys {
 		last[k] = i
 	}
 	var rows [4][]any // column values of the new index rows, in indexTables order
+	var grants []any  // column values of the new grant rows
 	for i := range writes {
 		w := &writes[i]
 		key := keys[i]
 		if w.Deleted || last[key] != i {
 			continue
+		}
+		for _, ods := range sqlindex.Grants(w) {
+			grants = append(grants, key, ods)
 		}
 		ix := sqlindex.Flatten(w.Index)
 		for _, r := range ix.Tokens {
@@ -134,6 +142,9 @@ func (t *tx) put(ctx context.Context, writes []store.Write) error {
 		if err := t.st.insertIndex[i].exec(ctx, t.tx, rows[i]); err != nil {
 			return translate(ctx, err, "write search index")
 		}
+	}
+	if err := t.st.insertGrants.exec(ctx, t.tx, grants); err != nil {
+		return translate(ctx, err, "write grants")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/adapter/store/internal/sqlindex"
 	"github.com/carebridge/carebridge/fhir"
 )
 
@@ -65,10 +66,11 @@ func (s *Store) VRead(ctx context.Context, typ, id string, version int64) (store
 }
 
 // History returns versions newest first: of one resource when q.ID is set,
-// of one type otherwise (of every type when q.Type is empty too). q.Count 0
-// returns the total only.
+// of one type otherwise (of every type when q.Type is empty too), of the
+// resources q.Viewer may see now when it is set. q.Count 0 returns the
+// total only.
 func (s *Store) History(ctx context.Context, q store.HistoryQuery) (store.HistoryResult, error) {
-	where, args := historyWhere(q)
+	countSt, pageSt := sqlindex.HistoryStatements(sqlindex.SQLite, q, versionColumns)
 	tx, err := s.reader.BeginTx(ctx, nil) // one snapshot for the total and the page
 	if err != nil {
 		return store.HistoryResult{}, translate(ctx, err, "history")
@@ -76,19 +78,13 @@ func (s *Store) History(ctx context.Context, q store.HistoryQuery) (store.Histor
 	defer tx.Rollback()
 
 	var res store.HistoryResult
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM versions v WHERE `+where, args...).Scan(&res.Total); err != nil {
+	if err := tx.QueryRowContext(ctx, countSt.SQL(), countSt.Args()...).Scan(&res.Total); err != nil {
 		return store.HistoryResult{}, translate(ctx, err, "history")
 	}
 	if q.Count <= 0 {
 		return res, nil
 	}
-	if q.Before > 0 {
-		where += ` AND v.seq < ?`
-		args = append(args, q.Before)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+versionColumns+`
-		FROM versions v JOIN resources r ON r.type = v.type AND r.id = v.id
-		WHERE `+where+` ORDER BY v.seq DESC LIMIT ?`, append(args, q.Count+1)...)
+	rows, err := tx.QueryContext(ctx, pageSt.SQL(), pageSt.Args()...)
 	if err != nil {
 		return store.HistoryResult{}, translate(ctx, err, "history")
 	}
@@ -108,23 +104,6 @@ func (s *Store) History(ctx context.Context, q store.HistoryQuery) (store.Histor
 		res.Next = res.Versions[q.Count-1].Seq
 	}
 	return res, nil
-}
-
-func historyWhere(q store.HistoryQuery) (string, []any) {
-	where, args := "TRUE", []any{}
-	if q.Type != "" {
-		where += ` AND v.type = ?`
-		args = append(args, q.Type)
-	}
-	if q.ID != "" {
-		where += ` AND v.id = ?`
-		args = append(args, q.ID)
-	}
-	if !q.Since.IsZero() {
-		where += ` AND v.last_updated >= ?`
-		args = append(args, q.Since.UnixMicro())
-	}
-	return where, args
 }
 
 // errGone is the error of reading a deleted resource.

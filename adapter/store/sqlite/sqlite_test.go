@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -33,4 +34,20 @@ func openTest(t testing.TB, cfg sqlite.Config) *sqlite.Store {
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, sqlite.Config{}) })
+}
+
+func TestUseNonceForgetsExpiredKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "carebridge.db")
+	storetest.CheckExpiredNoncesForgotten(t, openTest(t, sqlite.Config{Path: path}), func(t *testing.T) int {
+		db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var n int
+		if err := db.QueryRowContext(context.Background(), `SELECT count(*) FROM nonce`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+
+	"github.com/carebridge/carebridge/adapter/store/internal/sqlindex"
 )
 
 // statements are the fixed statements, prepared once: the writer's on its one
@@ -14,6 +16,10 @@ type statements struct {
 	insertVersions, insertResources            *bulkInsert
 	deleteIndex                                [4]*sql.Stmt // indexTables order
 	insertIndex                                [4]*bulkInsert
+	// writer: organisation-bound access and the audit trail
+	deleteGrants, deletePersonOrgs, insertPersonOrgs *sql.Stmt
+	useNonce, pruneNonces                            *sql.Stmt
+	insertGrants, insertAudit                        *bulkInsert
 	// writer: the shared-care projection
 	deleteProjections, deleteUnmapped                           *sql.Stmt
 	txProjection, txPersonProjections, txReferencingProjections *sql.Stmt
@@ -29,7 +35,7 @@ type statements struct {
 	// readers
 	read, vread, personProjections, scanCurrent *sql.Stmt
 	people, taskPeople, checkTasks              *sql.Stmt
-	peopleProjections                           *sql.Stmt
+	peopleProjections, personOrgs               *sql.Stmt
 }
 
 // A table and the columns a bulkInsert fills.
@@ -51,6 +57,8 @@ var (
 	}
 	projectionTable = table{"sc_projection", []string{"type", "id", "version_id", "person", "org", "patient_ref", "profile", "facts"}}
 	unmappedTable   = table{"sc_unmapped", []string{"type", "id", "profile", "what", "system", "code", "expression", "reason"}}
+	grantTable      = table{"resource_grant", []string{"key", "ods"}}
+	auditTable      = table{"audit", strings.Split(sqlindex.AuditColumns, ", ")}
 )
 
 // chunkSizes are the row counts of the prepared multi-row INSERTs of a
@@ -157,6 +165,14 @@ func prepare(ctx context.Context, writer, reader *sql.DB) (_ *statements, err er
 	prep(reader, &st.taskPeople, taskPeopleSQL)
 	prep(reader, &st.checkTasks, checkTasksSQL)
 	prep(reader, &st.peopleProjections, peopleProjectionsSQL)
+	prep(writer, &st.deleteGrants, `DELETE FROM resource_grant WHERE key IN (SELECT value FROM json_each(?))`)
+	bulk(&st.insertGrants, grantTable)
+	prep(writer, &st.deletePersonOrgs, deletePersonOrgsSQL)
+	prep(writer, &st.insertPersonOrgs, insertPersonOrgsSQL)
+	prep(reader, &st.personOrgs, personOrgsSQL)
+	prep(writer, &st.useNonce, useNonceSQL)
+	prep(writer, &st.pruneNonces, pruneNoncesSQL)
+	bulk(&st.insertAudit, auditTable)
 	prep(reader, &st.read, readSQL)
 	prep(reader, &st.vread, vreadSQL)
 	prep(reader, &st.personProjections, personProjectionsSQL)
@@ -176,6 +192,7 @@ func (st *statements) close() {
 		st.read, st.vread, st.personProjections, st.scanCurrent,
 		st.people, st.taskPeople, st.checkTasks, st.peopleProjections,
 		st.putTaskFeed, st.indexEntries, st.feedHorizon, st.taskFeed, st.taskFeedByStatus,
+		st.deleteGrants, st.deletePersonOrgs, st.insertPersonOrgs, st.personOrgs, st.useNonce, st.pruneNonces,
 	} {
 		if s != nil {
 			s.Close()
@@ -185,6 +202,8 @@ func (st *statements) close() {
 	st.insertResources.close()
 	st.insertProjections.close()
 	st.insertUnmapped.close()
+	st.insertGrants.close()
+	st.insertAudit.close()
 	for i := range indexTables {
 		if st.deleteIndex[i] != nil {
 			st.deleteIndex[i].Close()

@@ -131,8 +131,13 @@ func (t *tx) Read(ctx context.Context, typ, id string) (store.Resource, error) {
 }
 
 // Search runs q inside the transaction: it sees the transaction's writes.
-func (t *tx) Search(ctx context.Context, q *fhir.Query) (store.SearchResult, error) {
-	return search(ctx, t.tx, q)
+func (t *tx) Search(ctx context.Context, q *fhir.Query, viewer *store.Viewer) (store.SearchResult, error) {
+	return search(ctx, t.tx, q, viewer)
+}
+
+// Visible reports whether v may see typ/id, as the transaction sees them.
+func (t *tx) Visible(ctx context.Context, typ, id string, v store.Viewer) (bool, error) {
+	return visible(ctx, t.tx, typ, id, v)
 }
 
 // Lock does nothing but check ctx: SQLite write transactions already run one

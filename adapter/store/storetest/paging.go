@@ -17,12 +17,18 @@ import (
 // found, in order; between pages it calls between(page number).
 func walk(t *testing.T, st store.Store, q *fhir.Query, between func(page int)) []string {
 	t.Helper()
+	return walkAs(t, st, q, nil, between)
+}
+
+// walkAs is walk for viewer: it searches as viewer.
+func walkAs(t *testing.T, st store.Store, q *fhir.Query, viewer *store.Viewer, between func(page int)) []string {
+	t.Helper()
 	var all []string
 	for page := 1; ; page++ {
 		if page > 1000 {
 			t.Fatalf("more than 1000 pages: paging does not end")
 		}
-		res, err := st.Search(context.Background(), q, nil)
+		res, err := st.Search(context.Background(), q, viewer)
 		if err != nil {
 			t.Fatalf("Search page %d: %v", page, err)
 		}

@@ -38,6 +38,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"health check tasks", checkTaskRules},
 		{"task change feed", taskFeedRules},
 		{"notification outbox", outboxRules},
+		{"organisation-bound access", accessRules},
+		{"once-only keys", nonceRules},
+		{"audit trail", auditRules},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -24,5 +24,8 @@
 // logical reference's identifier), or KindNone for an entry with none of
 // these, kept so that :missing sees it.
 //
+// The Viewer condition (Sees), and the audit statements, assume the tables
+// named in access.go and audit.go as well.
+//
 // The package does no I/O and imports no driver.
 package sqlindex

@@ -6,11 +6,15 @@ import (
 )
 
 // CountStatement returns the statement that counts the current, undeleted
-// resources matching q.
-func CountStatement(d Dialect, q *fhir.Query) (*Statement, error) {
+// resources matching q that viewer may see (all of them when viewer is nil).
+func CountStatement(d Dialect, q *fhir.Query, viewer *store.Viewer) (*Statement, error) {
 	st := NewStatement(d)
 	st.Write(`SELECT count(*) FROM resources r WHERE `)
-	return st, Where(st, q)
+	if err := Where(st, q); err != nil {
+		return nil, err
+	}
+	Sees(st, viewer)
+	return st, nil
 }
 
 // TotalFromPage sets res.Total when the page res of q tells it without a
