@@ -52,6 +52,9 @@ and removed at exit, unless --db names one (or --keep is given). Stop with Ctrl-
 			if len(cfg.HealthCheck.PCNs) == 0 {
 				cfg.HealthCheck.PCNs = []PCNConfig{demoPCN}
 			}
+			if len(cfg.HealthCheck.PCNs[0].Practices) == 0 {
+				return fmt.Errorf("the demo shows the first PCN of the configuration, and %s names no practices", cfg.HealthCheck.PCNs[0].Code)
+			}
 			dir, err := os.MkdirTemp("", "carebridge-demo-")
 			if err != nil {
 				return err
