@@ -8,6 +8,9 @@ type CapabilityOptions struct {
 	Date    time.Time // when the statement was made (server start)
 	// HealthCheck lists the annual health check operations.
 	HealthCheck bool
+	// TokenURL, when set, says the server requires SMART backend services
+	// tokens from this token endpoint.
+	TokenURL string
 }
 
 // interactions every served type supports, in the order the statement lists them.
@@ -82,7 +85,33 @@ func CapabilityStatement(opt CapabilityOptions) []byte {
 			Member{Name: "operation", Value: Array(operations(opt)...)},
 		))},
 	)
+	if opt.TokenURL != "" {
+		rest, _ := cs.Get("rest")
+		server := rest.Items()[0]
+		server.Set("security", security(opt.TokenURL))
+		cs.Set("rest", Array(server))
+	}
 	return cs.AppendJSON(nil)
+}
+
+// security is rest.security of a server that takes SMART backend services
+// tokens from tokenURL.
+func security(tokenURL string) Value {
+	return Object(
+		Member{Name: "extension", Value: Array(Object(
+			Member{Name: "url", Value: String("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris")},
+			Member{Name: "extension", Value: Array(Object(
+				Member{Name: "url", Value: String("token")},
+				Member{Name: "valueUri", Value: String(tokenURL)},
+			))},
+		))},
+		Member{Name: "cors", Value: Bool(false)},
+		Member{Name: "service", Value: Array(Object(Member{Name: "coding", Value: Array(Object(
+			Member{Name: "system", Value: String("http://terminology.hl7.org/CodeSystem/restful-security-service")},
+			Member{Name: "code", Value: String("SMART-on-FHIR")},
+		))}))},
+		Member{Name: "description", Value: String("Every request but this statement needs a bearer token from the token endpoint (SMART backend services: client_credentials with a private_key_jwt client assertion). Each client sees only what its organisation may see; see /.well-known/smart-configuration.")},
+	)
 }
 
 // typeDocumentation is what the statement says of a type's interactions

@@ -259,6 +259,9 @@ func loadKeyFiles(files []string) (keySet, error) {
 	return all, nil
 }
 
+// TokenURL is the token endpoint's public URL.
+func (s *Service) TokenURL() string { return s.cfg.TokenURL }
+
 // JWKS is the gateway's public keys as a JWKS document, for /auth/jwks.
 func (s *Service) JWKS() []byte { return bytes.Clone(s.keys.Load().jwks) }
 

@@ -11,7 +11,11 @@ import (
 )
 
 func capabilityStatement(cfg Config, healthCheck bool) []byte {
-	return fhir.CapabilityStatement(fhir.CapabilityOptions{Version: cfg.Version, Date: time.Now(), HealthCheck: healthCheck})
+	opt := fhir.CapabilityOptions{Version: cfg.Version, Date: time.Now(), HealthCheck: healthCheck}
+	if cfg.Auth != nil {
+		opt.TokenURL = cfg.TokenURL
+	}
+	return fhir.CapabilityStatement(opt)
 }
 
 // handleMetadata serves GET [base]/metadata.

@@ -25,6 +25,7 @@ import (
 	"github.com/carebridge/carebridge/adapter/healthcheck"
 	"github.com/carebridge/carebridge/adapter/rest"
 	"github.com/carebridge/carebridge/adapter/store"
+	"github.com/carebridge/carebridge/fhir"
 )
 
 // The NHS numbers of the two practices' patients: a response to the other
@@ -85,7 +86,7 @@ func newSecured(t *testing.T, st store.Store, cfg rest.Config) *secured {
 	}
 	gw := adapter.New(st, adapter.Config{Location: loc, DefaultCount: 20, MaxCount: 100, Mappings: maps, ClientOrgs: orgs,
 		HealthCheck: &healthcheck.Config{Rules: rules, Location: loc, CodeSetsVersion: maps.CodeSetsVersion()}})
-	cfg.Auth, cfg.Version = svc, "test"
+	cfg.Auth, cfg.Version, cfg.TokenURL = svc, "test", svc.TokenURL()
 	cfg.ProfileSources = map[string]string{}
 	for _, id := range maps.IDs() {
 		m, _ := maps.Mapper(id)
@@ -400,6 +401,13 @@ func TestSecurityNegativeMatrix(t *testing.T) {
 					}
 					next = s.as(gpB, http.MethodGet, "/"+strings.SplitN(link, "/", 4)[3], nil).mustStatus(t, http.StatusOK)
 				}
+			}
+			// The CapabilityStatement is public, and names the token endpoint.
+			if md := s.do(http.MethodGet, "metadata", nil).mustStatus(t, http.StatusOK); !strings.Contains(string(md.body), `"valueUri":"`+s.root+`/auth/token"`) ||
+				!strings.Contains(string(md.body), `"code":"SMART-on-FHIR"`) {
+				t.Errorf("the CapabilityStatement does not name the token endpoint: %.400s", md.body)
+			} else if _, err := fhir.DecodeResource(md.body); err != nil {
+				t.Errorf("the CapabilityStatement with its security section is not valid FHIR: %v", err)
 			}
 			// The practice itself sees its patient and the Task it owns;
 			// the auditor finds the refused Task update.

@@ -59,6 +59,9 @@ type Config struct {
 	// Auth authenticates requests; nil runs without authentication
 	// (every request acts as one anonymous client, unrestricted).
 	Auth Authenticator
+	// TokenURL is the public URL of the token endpoint, for the
+	// CapabilityStatement's security section.
+	TokenURL string
 	// ProfileSources are the meta.source of each mapping profile, by
 	// profile id: what the gateway stamps, with "#" and the client id, on
 	// what a client writes.

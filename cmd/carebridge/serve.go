@@ -189,7 +189,7 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		ClientIDs:         clientIDs(cfg.Auth.Clients),
 	}
 	if authn != nil {
-		rcfg.Auth = authn
+		rcfg.Auth, rcfg.TokenURL = authn, authn.TokenURL()
 	}
 	srv, err := rest.NewServer(rcfg, gw, log, reg, reg)
 	if err != nil {
