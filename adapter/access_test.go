@@ -171,3 +171,34 @@ func TestOrganisationBoundAccess(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentReadsAreEachAudited reads one resource from many
+// goroutines at once, as one client: each read leaves its own record, in
+// the groups the audit queue commits together.
+func TestConcurrentReadsAreEachAudited(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		gw := newGateway(t, st)
+		gp := client("gp-a", practice, adapter.SidePrimary, gpSource)
+		putAs(gp, t, gw, `{"resourceType":"Patient","id":"p1","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"`+accessNHS+`"}],
+			"generalPractitioner":[{"identifier":{"system":"`+odsSystem+`","value":"`+practice+`"}}]}`)
+		const readers = 40
+		errs := make(chan error, readers)
+		for range readers {
+			go func() { _, err := gw.Read(gp, "Patient", "p1"); errs <- err }()
+		}
+		for range readers {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		page, err := st.Audit(context.Background(), store.AuditQuery{Client: "gp-a", Action: "R", Count: 100})
+		if err != nil || len(page.Records) != readers {
+			t.Fatalf("%d read records, %v; want %d", len(page.Records), err, readers)
+		}
+		for _, r := range page.Records {
+			if r.Person != accessNHS {
+				t.Errorf("record %s is about %q, want the person read", r.ID, r.Person)
+			}
+		}
+	})
+}

@@ -144,6 +144,13 @@ func newApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 	}
 	var authn *auth.Service
 	if !cfg.InsecureNoAuth && cfg.Auth.KeysDir != "" {
+		sources := profileSources(maps)
+		for _, c := range cfg.Auth.Clients {
+			if sources[c.Profile] == "" {
+				st.Close()
+				return nil, fmt.Errorf("authentication: client %q names mapping profile %q, which is not loaded (carebridge mappings list)", c.ID, c.Profile)
+			}
+		}
 		ac := cfg.Auth
 		if ac.Issuer == "" {
 			ac.Issuer = cfg.BaseURL
