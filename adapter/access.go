@@ -261,11 +261,10 @@ func (g *Gateway) orgOfSource(source string) string {
 // refreshPersonOrgs brings the organisations that may see people in line
 // with their facts, after a write changed them: the practice they are
 // registered with, the trusts holding an open episode, the organisations
-// of their referrals and the owners of their active care plans; and when
-// a trust wrote, that trust, for good.
-func (g *Gateway) refreshPersonOrgs(ctx context.Context, tx store.Tx, people []string) error {
-	people = slices.Compact(slices.Sorted(slices.Values(people)))
-	people = slices.DeleteFunc(people, func(p string) bool { return p == "" })
+// of their referrals and the owners of their active care plans; and
+// sentBy, a trust that wrote about them, for good.
+func (g *Gateway) refreshPersonOrgs(ctx context.Context, tx store.Tx, people []string, sentBy string) error {
+	people = distinctPeople(people)
 	if len(people) == 0 {
 		return nil
 	}
@@ -273,6 +272,12 @@ func (g *Gateway) refreshPersonOrgs(ctx context.Context, tx store.Tx, people []s
 	if err != nil {
 		return err
 	}
+	return putPersonOrgs(ctx, tx, people, rows, sentBy)
+}
+
+// putPersonOrgs replaces the organisations that may see people (distinct,
+// none empty) with those their projection rows name, plus sentBy.
+func putPersonOrgs(ctx context.Context, tx store.Tx, people []string, rows []store.Projection, sentBy string) error {
 	var grants []store.PersonOrg
 	for _, row := range rows {
 		f, err := decodeFacts(row)
@@ -281,15 +286,30 @@ func (g *Gateway) refreshPersonOrgs(ctx context.Context, tx store.Tx, people []s
 		}
 		grants = append(grants, personOrgs(row.Person, f)...)
 	}
-	if a, ok := organisation(ctx); ok && a.Side == SideSecondary {
+	if sentBy != "" {
 		for _, p := range people {
-			grants = append(grants, store.PersonOrg{Person: p, ODS: a.ODS, Reason: store.ReasonSent})
+			grants = append(grants, store.PersonOrg{Person: p, ODS: sentBy, Reason: store.ReasonSent})
 		}
 	}
 	slices.SortFunc(grants, func(a, b store.PersonOrg) int {
 		return strings.Compare(a.Person+"|"+a.ODS+"|"+a.Reason, b.Person+"|"+b.ODS+"|"+b.Reason)
 	})
 	return tx.PutPersonOrgs(ctx, people, slices.Compact(grants))
+}
+
+// sender is the trust a write in ctx comes from, whose writing about
+// people lets it see them: "" for a practice, the gateway, or no one.
+func sender(ctx context.Context) string {
+	if a, ok := organisation(ctx); ok && a.Side == SideSecondary {
+		return a.ODS
+	}
+	return ""
+}
+
+// distinctPeople is people sorted, without repeats or blanks.
+func distinctPeople(people []string) []string {
+	people = slices.Compact(slices.Sorted(slices.Values(people)))
+	return slices.DeleteFunc(people, func(p string) bool { return p == "" })
 }
 
 // personOrgs are the organisations one resource's facts let see person.

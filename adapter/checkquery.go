@@ -45,7 +45,7 @@ func (g *Gateway) Reconcile(ctx context.Context, asOf healthcheck.Date, batch in
 			var r ReconcileResult
 			err := g.transact(ctx, func(ctx context.Context, tx store.Tx) error {
 				var err error
-				r, err = g.reconcile(ctx, tx, change, asOf)
+				r, err = g.reconcile(ctx, tx, change, asOf, "")
 				return err
 			})
 			if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,11 +49,12 @@ func (g *Gateway) today() healthcheck.Date {
 // no Task with their key was ever raised for, and closes the open ones
 // they no longer want (rule 17). People are locked first, so two
 // transactions about one person reconcile one after the other, the second
-// seeing what the first committed.
-func (g *Gateway) reconcile(ctx context.Context, tx store.Tx, people []string, asOf healthcheck.Date) (ReconcileResult, error) {
+// seeing what the first committed. On the way it brings the organisations
+// that may see the people in line with their facts (see
+// refreshPersonOrgs; sentBy as there).
+func (g *Gateway) reconcile(ctx context.Context, tx store.Tx, people []string, asOf healthcheck.Date, sentBy string) (ReconcileResult, error) {
 	var res ReconcileResult
-	people = slices.Compact(slices.Sorted(slices.Values(people)))
-	people = slices.DeleteFunc(people, func(p string) bool { return p == "" })
+	people = distinctPeople(people)
 	if len(people) == 0 {
 		return res, nil
 	}
@@ -67,6 +67,9 @@ func (g *Gateway) reconcile(ctx context.Context, tx store.Tx, people []string, a
 	}
 	rows, err := tx.ProjectionsOfPeople(ctx, people)
 	if err != nil {
+		return res, err
+	}
+	if err := putPersonOrgs(ctx, tx, people, rows, sentBy); err != nil {
 		return res, err
 	}
 	existing, err := tx.CheckTasks(ctx, people)

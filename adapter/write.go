@@ -215,13 +215,14 @@ func (g *Gateway) execute(ctx context.Context, tx store.Tx, entries []fhir.Entry
 		if err != nil {
 			return nil, err
 		}
-		if err := g.refreshPersonOrgs(ctx, tx, people); err != nil {
-			return nil, err
-		}
+		// Reconciliation reads the people's facts anyway, and brings
+		// who may see them in line on the way.
 		if g.check != nil {
-			if _, err := g.reconcile(ctx, tx, people, g.today()); err != nil {
+			if _, err := g.reconcile(ctx, tx, people, g.today(), sender(ctx)); err != nil {
 				return nil, fmt.Errorf("reconcile the health check: %w", err)
 			}
+		} else if err := g.refreshPersonOrgs(ctx, tx, people, sender(ctx)); err != nil {
+			return nil, err
 		}
 	}
 	if err := g.auditWrite(ctx, tx, entries, ws, people, m); err != nil {

@@ -413,6 +413,9 @@ func TestSecurityNegativeMatrix(t *testing.T) {
 			// the auditor finds the refused Task update.
 			s.as(gpA, http.MethodGet, "Patient/"+pa, nil).mustStatus(t, http.StatusOK)
 			s.as(gpA, http.MethodGet, "Task/"+task, nil).mustStatus(t, http.StatusOK)
+			// The trust, having sent a Task about the practice's patient,
+			// may see the patient.
+			s.as(trust, http.MethodGet, "Patient/"+pa, nil).mustStatus(t, http.StatusOK)
 			audit := s.as(s.token("auditor"), http.MethodGet, "AuditEvent?agent=gp-b&outcome=4", nil).mustStatus(t, http.StatusOK).json(t)
 			if entries, _ := audit["entry"].([]any); len(entries) < 5 {
 				t.Errorf("the audit trail holds %d refused requests of gp-b, want at least 5", len(entries))
