@@ -63,13 +63,13 @@ func writerViewer(ctx context.Context, typ string) *store.Viewer {
 	return v
 }
 
-// visibility reports, for a read, whether the organisation acting in ctx
-// may see typ/id; a resource it may not see is not known, whatever is
-// stored.
+// visibility is what checkVisible asks: a store, or a transaction.
 type visibility interface {
 	Visible(ctx context.Context, typ, id string, v store.Viewer) (bool, error)
 }
 
+// checkVisible refuses, for a read, typ/id when the organisation acting in
+// ctx may not see it: as not known (404), whatever is stored.
 func checkVisible(ctx context.Context, st visibility, typ, id string) error {
 	v := viewerOf(ctx, typ)
 	if v == nil {

@@ -200,5 +200,11 @@ func TestConcurrentReadsAreEachAudited(t *testing.T) {
 				t.Errorf("record %s is about %q, want the person read", r.ID, r.Person)
 			}
 		}
+		// The one-entry Bundle that stored the Patient is recorded as a
+		// Bundle, about the person, naming no resource of its own.
+		page, err = st.Audit(context.Background(), store.AuditQuery{Client: "gp-a", Action: "E", Count: 10})
+		if err != nil || len(page.Records) != 1 || page.Records[0].Type != "Bundle" || page.Records[0].Resource != "" || page.Records[0].Person != accessNHS {
+			t.Errorf("audit of the Bundle: %+v, %v; want one Bundle record about the person", page.Records, err)
+		}
 	})
 }

@@ -161,10 +161,10 @@ func (g *Gateway) auditWrite(ctx context.Context, tx store.Tx, entries []fhir.En
 			e.what = append(e.what, ws[i].e.Type+"/"+ws[i].id)
 		}
 	}
-	if len(ws) == 1 {
+	if m == single {
 		e.rec.Resource = ws[0].id
 	}
-	if len(people) == 1 {
+	if people = distinctPeople(people); len(people) == 1 {
 		e.rec.Person = people[0]
 	}
 	if err := e.resolvePerson(ctx, tx); err != nil {
