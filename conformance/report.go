@@ -48,6 +48,9 @@ type TestResult struct {
 	Warnings  []string      `json:"warnings,omitempty"`
 	Duration  time.Duration `json:"durationNs"`
 	Exchanges []*Exchange   `json:"exchanges,omitempty"`
+	// CorrelationID is the X-Correlation-Id every request of the test
+	// carried.
+	CorrelationID string `json:"correlationId,omitempty"`
 
 	failedAt int // 1-based index of the exchange that failed, 0 for none
 }
