@@ -139,14 +139,14 @@ func TestRunnerAgainstAFakeServer(t *testing.T) {
 		got[tr.Name] = tr
 	}
 	want := map[string]Status{
-		"a create is captured and read back":  Passed,
-		"a retried step waits for the server": Passed,
+		"a create is captured and read back":   Passed,
+		"a retried step waits for the server":  Passed,
 		"a wrong status fails with the reason": Failed,
-		"a later test still runs":             Passed,
-		"needs a second practice":             Skipped,
-		"needs the trust by its steps":        Skipped,
-		"first test of a broken file":         Failed,
-		"second test of a broken file":        Failed,
+		"a later test still runs":              Passed,
+		"needs a second practice":              Skipped,
+		"needs the trust by its steps":         Skipped,
+		"first test of a broken file":          Failed,
+		"second test of a broken file":         Failed,
 	}
 	if len(got) != len(want) {
 		t.Errorf("%d results, want %d", len(got), len(want))
