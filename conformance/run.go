@@ -471,9 +471,14 @@ func (r *runner) step(ctx context.Context, scope *Scope, sc *Scenario, st *Step)
 	}
 	warns, err := r.check(ctx, scope, st, resp, body, doc)
 	if err != nil {
+		if st.Retry != nil {
+			// A retried step takes what it can from every attempt, so that
+			// the next one can follow it (a next link, say).
+			_ = r.capture(ctx, scope, st, resp, doc)
+		}
 		return ex, warns, err
 	}
-	return ex, warns, r.capture(scope, st, resp, doc)
+	return ex, warns, r.capture(ctx, scope, st, resp, doc)
 }
 
 // buildRequest makes the HTTP request of a step, with every ${...}
@@ -490,6 +495,9 @@ func (r *runner) buildRequest(ctx context.Context, scope *Scope, sc *Scenario, s
 		p, err := scope.Text(ctx, rq.Path)
 		if err != nil {
 			return nil, nil, err
+		}
+		if p == "/" {
+			p = "" // the base itself: POST / sends a Bundle to [base]
 		}
 		target = r.target + p
 	}
@@ -657,7 +665,7 @@ func keepBody(b []byte) string {
 }
 
 // capture sets the step's captures from the answer.
-func (r *runner) capture(scope *Scope, st *Step, resp *http.Response, doc any) error {
+func (r *runner) capture(ctx context.Context, scope *Scope, st *Step, resp *http.Response, doc any) error {
 	names := make([]string, 0, len(st.Capture))
 	for n := range st.Capture {
 		names = append(names, n)
@@ -673,7 +681,17 @@ func (r *runner) capture(scope *Scope, st *Step, resp *http.Response, doc any) e
 			}
 			v = strings.Join(h, ", ")
 		} else {
-			got, err := c.expr.Eval(doc)
+			expr := c.expr
+			if expr == nil {
+				src, err := scope.Text(ctx, c.Path)
+				if err != nil {
+					return fmt.Errorf("capture %s: %w", name, err)
+				}
+				if expr, err = CompileExpr(src); err != nil {
+					return fmt.Errorf("capture %s: %w", name, err)
+				}
+			}
+			got, err := expr.Eval(doc)
 			if err != nil {
 				return fmt.Errorf("capture %s: %w", name, err)
 			}
