@@ -39,6 +39,8 @@ type Options struct {
 	FailFast bool
 	// Progress, when set, is told of each test as it finishes.
 	Progress func(done, total int, t *TestResult)
+	// Starting, when set, is told of each test as it starts.
+	Starting func(done, total int, t *TestResult)
 }
 
 // Run runs the selected tests of every suite in order and reports them.
@@ -59,22 +61,23 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		origin: u.Scheme + "://" + u.Host,
 		client: stepClient(opts.Timeout),
 	}
+	if r.runID, err = randomLetters(6); err != nil {
+		return nil, err
+	}
 	r.srv = &server{target: target, http: setupClient(opts.Timeout), overrideT: opts.TokenURL}
 	if err := r.preflight(ctx); err != nil {
 		return nil, err
 	}
 	report := &Report{Target: target, Started: time.Now().UTC()}
-	total := 0
 	for _, s := range opts.Suites {
 		for _, sc := range s.Scenarios {
 			for _, t := range sc.Tests {
 				if opts.Tags.Match(sc.TestTags(t)) {
-					total++
+					r.total++
 				}
 			}
 		}
 	}
-	done := 0
 	for _, s := range opts.Suites {
 		sr := &SuiteResult{Name: s.Name, Title: s.Title}
 		report.Suites = append(report.Suites, sr)
@@ -84,9 +87,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			}
 			for _, tr := range r.scenario(ctx, sc) {
 				sr.Tests = append(sr.Tests, tr)
-				done++
+				r.done++
 				if opts.Progress != nil {
-					opts.Progress(done, total, tr)
+					opts.Progress(r.done, r.total, tr)
 				}
 				if tr.Status == Failed && opts.FailFast {
 					r.stopped = true
@@ -112,6 +115,13 @@ type runner struct {
 	client  *retryablehttp.Client
 	srv     *server
 	stopped bool
+	// runID and tests name the X-Correlation-Id each test's requests
+	// carry, so that a server's logs can be matched to the report.
+	runID       string
+	tests       int
+	correlation string
+	// done and total count finished and selected tests, for progress.
+	done, total int
 }
 
 // stepClient sends the requests of steps: one attempt each (the kit must
@@ -232,13 +242,15 @@ func (r *runner) scenario(ctx context.Context, sc *Scenario) []*TestResult {
 	scope := newScope(r.baseVars(), r.call)
 	started := time.Now()
 	var sx stepRun
+	r.tests++
+	r.correlation = fmt.Sprintf("conformance-%s-%d-setup", r.runID, r.tests)
 	err := r.setVariables(ctx, scope, sc)
 	if err == nil {
 		err = r.steps(ctx, scope, sc, "setup", sc.Setup, &sx)
 	}
 	if err != nil {
 		for _, tr := range results {
-			tr.Status, tr.Reason, tr.Exchanges, tr.Duration = Failed, "setup: "+err.Error(), sx.exchanges, time.Since(started)
+			tr.Status, tr.Reason, tr.Exchanges, tr.Duration = Failed, err.Error(), sx.exchanges, time.Since(started)
 			tr.failedAt = sx.failed
 		}
 		r.teardown(ctx, scope, sc, results)
@@ -254,8 +266,14 @@ func (r *runner) scenario(ctx context.Context, sc *Scenario) []*TestResult {
 			tr.skip("needs actor %s, which this run does not have", strings.Join(missing, ", "))
 			continue
 		}
+		if r.opts.Starting != nil {
+			r.opts.Starting(r.done, r.total, tr)
+		}
 		start := time.Now()
 		var run stepRun
+		r.tests++
+		r.correlation = fmt.Sprintf("conformance-%s-%d", r.runID, r.tests)
+		tr.CorrelationID = r.correlation
 		err := r.steps(ctx, scope, sc, "", t.Steps, &run)
 		tr.Duration, tr.Exchanges, tr.Warnings = time.Since(start), run.exchanges, run.warnings
 		if err != nil {
@@ -557,6 +575,8 @@ func (r *runner) buildRequest(ctx context.Context, scope *Scope, sc *Scenario, s
 		return nil, nil, fmt.Errorf("request: %w", err)
 	}
 	req.Header.Set("Accept", "application/fhir+json")
+	req.Header.Set("User-Agent", "carebridge-conformance")
+	req.Header.Set("X-Correlation-Id", r.correlation)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -613,8 +633,12 @@ func flatHeaders(h http.Header) map[string]string {
 	for k, v := range h {
 		val := strings.Join(v, ", ")
 		if k == "Authorization" {
-			if scheme, cred, ok := strings.Cut(val, " "); ok && len(cred) > 12 {
-				val = scheme + " " + cred[:8] + "…(" + fmt.Sprint(len(cred)) + " characters)"
+			if scheme, cred, ok := strings.Cut(val, " "); ok {
+				shown := ""
+				if len(cred) > 24 {
+					shown = cred[:8]
+				}
+				val = fmt.Sprintf("%s %s…(%d characters)", scheme, shown, len(cred))
 			}
 		}
 		out[k] = val
