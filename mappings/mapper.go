@@ -466,6 +466,9 @@ func (w *mapping) episodeOfCare(res fhir.Value) {
 		Start: get(res, "period", "start").Text(), End: get(res, "period", "end").Text(),
 		Source: w.src,
 	}
+	if !episodeStatus(&e, res.Str("status"), "finished", "cancelled") {
+		return
+	}
 	if teams := get(res, "team").Items(); len(teams) > 0 {
 		e.Team = cmpOr(teams[0].Str("display"), teams[0].Str("reference"))
 	}
@@ -476,6 +479,21 @@ func (w *mapping) episodeOfCare(res fhir.Value) {
 	w.facts.Episodes = append(w.facts.Episodes, e)
 }
 
+// episodeStatus applies a resource's status to the episode it describes:
+// one entered in error is no episode (false); one of the closed statuses
+// (finished, cancelled; a CarePlan's completed, revoked) has ended, on its
+// period's end or, without one, on its start, so that it is never read as
+// open.
+func episodeStatus(e *sharedcare.Episode, status string, closed ...string) bool {
+	if status == "entered-in-error" {
+		return false
+	}
+	if slices.Contains(closed, status) && e.End == "" {
+		e.End = e.Start
+	}
+	return true
+}
+
 func (w *mapping) carePlan(res fhir.Value) {
 	cats := get(res, "category").Items()
 	if w.profile.Episodes.Resource == "CarePlan" && hasCoding(cats, w.profile.Episodes.Categories) {
@@ -483,6 +501,9 @@ func (w *mapping) carePlan(res fhir.Value) {
 			Trust: w.orgOf(get(res, "author")),
 			Start: get(res, "period", "start").Text(), End: get(res, "period", "end").Text(),
 			Source: w.src,
+		}
+		if !episodeStatus(&e, res.Str("status"), "completed", "revoked") {
+			return
 		}
 		w.episodeFlags(&e, cats)
 		w.facts.Episodes = append(w.facts.Episodes, e)

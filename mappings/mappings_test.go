@@ -324,3 +324,42 @@ func TestADeclineCodeIsADeclineNotEvidence(t *testing.T) {
 		})
 	}
 }
+
+func TestClosedEpisodesAreNotOpen(t *testing.T) {
+	reg := registry(t)
+	cases := []struct {
+		profile, resource string
+		want              []sharedcare.Episode // Trust, Start and End only
+	}{
+		{"uk-core-trust", `{"resourceType":"EpisodeOfCare","id":"e","status":"finished","patient":{"reference":"Patient/p"},"period":{"start":"2025-01-10"}}`,
+			[]sharedcare.Episode{{Start: "2025-01-10", End: "2025-01-10"}}},
+		{"uk-core-trust", `{"resourceType":"EpisodeOfCare","id":"e","status":"finished","patient":{"reference":"Patient/p"},"period":{"start":"2025-01-10","end":"2025-06-01"}}`,
+			[]sharedcare.Episode{{Start: "2025-01-10", End: "2025-06-01"}}},
+		{"uk-core-trust", `{"resourceType":"EpisodeOfCare","id":"e","status":"active","patient":{"reference":"Patient/p"},"period":{"start":"2025-01-10"}}`,
+			[]sharedcare.Episode{{Start: "2025-01-10"}}},
+		{"uk-core-trust", `{"resourceType":"EpisodeOfCare","id":"e","status":"entered-in-error","patient":{"reference":"Patient/p"},"period":{"start":"2025-01-10"}}`,
+			nil},
+		{"trust-epr-icd10", `{"resourceType":"CarePlan","id":"e","status":"revoked","intent":"plan","category":[{"coding":[{"system":"https://ryy.example.nhs.uk/CodeSystem/care-setting","code":"EIP"}]}],"subject":{"reference":"Patient/p"},"period":{"start":"2025-02-01"}}`,
+			[]sharedcare.Episode{{Start: "2025-02-01", End: "2025-02-01"}}},
+		{"trust-epr-icd10", `{"resourceType":"CarePlan","id":"e","status":"entered-in-error","intent":"plan","category":[{"coding":[{"system":"https://ryy.example.nhs.uk/CodeSystem/care-setting","code":"EIP"}]}],"subject":{"reference":"Patient/p"},"period":{"start":"2025-02-01"}}`,
+			nil},
+	}
+	for _, c := range cases {
+		m, _ := reg.Mapper(c.profile)
+		v, err := fhir.DecodeResource([]byte(c.resource))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := m.Map(context.Background(), sharedcare.SourceRef{Type: v.Str("resourceType"), ID: "e", VersionID: 1}, v, fileResolver{patients: map[string]string{"p": "9434765919"}, orgs: map[string]string{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []sharedcare.Episode
+		for _, e := range f.Episodes {
+			got = append(got, sharedcare.Episode{Start: e.Start, End: e.End})
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%s %s: episodes (-want +got):\n%s", c.profile, c.resource[:60], diff)
+		}
+	}
+}
