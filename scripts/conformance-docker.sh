@@ -3,7 +3,7 @@
 # describes it: PostgreSQL, the gateway image and the kit image, built from
 # the repository's real Dockerfile.
 #
-#   scripts/conformance-docker.sh [--reports DIR | DIR]
+#   scripts/conformance-docker.sh [--reports DIR | DIR] [-- KIT-RUN-FLAGS...]
 #
 # Made for a machine with no Docker engine and no container registry
 # (Debian 12, root): it uses podman and its Docker-compatible API, with
@@ -14,7 +14,8 @@
 # skip every step already done. Then it builds both images, runs the kit,
 # keeps its reports (junit.xml, report.html, compose.log) in DIR (default
 # ./conformance-reports) and tears the containers, volumes and API service
-# down, even on failure.
+# down, even on failure. Flags after -- go to the kit's run (--suite
+# security, --tags fhir-r4, --var NAME=VALUE), through CAREBRIDGE_KIT_ARGS.
 #
 # Exit status: the kit's (0 when every test passed, 1 when any failed, 2
 # when it could not run), or non-zero when a step before it failed.
@@ -25,9 +26,10 @@
 #   CAREBRIDGE_COMPOSE_PROJECT   the compose project name (default carebridge-conformance)
 #   CAREBRIDGE_GATEWAY_IMAGE     default carebridge:latest
 #   CAREBRIDGE_CONFORMANCE_IMAGE default carebridge-conformance:latest
+#   CAREBRIDGE_KIT_ARGS          more flags for the kit's run
 set -euo pipefail
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
 
 reports=./conformance-reports
 while [ $# -gt 0 ]; do
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --reports) [ $# -ge 2 ] || { usage >&2; exit 2; }; reports=$2; shift 2 ;;
     --reports=*) reports=${1#--reports=}; shift ;;
     -h|--help) usage; exit 0 ;;
+    --) shift; CAREBRIDGE_KIT_ARGS="${CAREBRIDGE_KIT_ARGS:-}$(printf ' %q' "$@")"; export CAREBRIDGE_KIT_ARGS; break ;;
     -*) echo "unknown flag $1" >&2; usage >&2; exit 2 ;;
     *) reports=$1; shift ;;
   esac
@@ -322,7 +325,9 @@ mkdir -p "$run_reports"
 chown 65532:65532 "$run_reports" # the kit image runs as nonroot
 export CAREBRIDGE_REPORTS=$run_reports
 set +e
-compose up --no-color --exit-code-from conformance
+# The conformance service is named: docker-compose 1.29 would otherwise stop
+# the stack when init exits (see compose.yaml).
+compose up --no-color --exit-code-from conformance conformance
 kit_rc=$?
 set -e
 compose logs --no-color --timestamps >"$run_reports/compose.log" 2>&1 || true
