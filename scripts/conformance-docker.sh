@@ -273,7 +273,11 @@ fi
 
 step "building the gateway image ($CAREBRIDGE_GATEWAY_IMAGE)"
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-build_args=(--format docker --build-arg VERSION="${CAREBRIDGE_VERSION:-dev}" --build-arg COMMIT="$commit")
+# Go's build cache is kept between runs (a volume of the build's RUN steps,
+# not part of any image): a new commit recompiles only what changed.
+mkdir -p "$STATE/go-build-cache"
+build_args=(--format docker --build-arg VERSION="${CAREBRIDGE_VERSION:-dev}" --build-arg COMMIT="$commit"
+  -v "$STATE/go-build-cache:/root/.cache/go-build")
 podman build "${build_args[@]}" --target gateway -t "$CAREBRIDGE_GATEWAY_IMAGE" . >"$STATE/build-gateway.log" 2>&1 \
   || { tail -40 "$STATE/build-gateway.log"; exit 1; }
 
