@@ -86,22 +86,29 @@ run_started=$(now)
 # --- tear-down, on every exit.
 api_pid=""
 healthchecks_pid=""
+child=""
+# in_background CMD...: runs CMD and waits for it, so that a signal to this
+# script ends the wait at once and the tear-down runs (and stops CMD).
+in_background() { "$@" & child=$!; wait "$child"; local rc=$?; child=""; return "$rc"; }
 compose() { docker-compose -p "$PROJECT" -f "$COMPOSE_FILE" "$@"; }
 teardown() {
   local rc=$?
   trap - EXIT INT TERM
   set +e
   end_phase
+  if [ -n "$child" ]; then kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; fi
   if [ -n "$healthchecks_pid" ]; then kill "$healthchecks_pid" 2>/dev/null; wait "$healthchecks_pid" 2>/dev/null; fi
   if [ -n "$api_pid" ]; then
     step "tearing down"
-    # docker-compose down can fail on podman (containers sharing a network
-    # namespace, a half-started stack): remove what is left by label,
-    # dependants first (--depend).
-    compose down -v --remove-orphans >/dev/null 2>&1
+    # The containers first, by podman: docker-compose down can fail on
+    # containers that share a network namespace (dependants go first,
+    # --depend), and through podman's API it leaves the anonymous volumes
+    # (PostgreSQL's data) behind (-v removes them). Then compose removes the
+    # network and the named volume; what is left goes by label.
     local left
     left=$(podman ps -aq --filter "label=com.docker.compose.project=$PROJECT")
-    [ -z "$left" ] || podman rm -f --depend $left >/dev/null 2>&1
+    [ -z "$left" ] || podman rm -f -v --depend $left >/dev/null 2>&1
+    compose down -v --remove-orphans >/dev/null 2>&1
     left=$(podman volume ls -q --filter "label=com.docker.compose.project=$PROJECT")
     [ -z "$left" ] || podman volume rm -f $left >/dev/null 2>&1
     podman network rm -f "${PROJECT}_default" >/dev/null 2>&1
@@ -278,11 +285,11 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 mkdir -p "$STATE/go-build-cache"
 build_args=(--format docker --build-arg VERSION="${CAREBRIDGE_VERSION:-dev}" --build-arg COMMIT="$commit"
   -v "$STATE/go-build-cache:/root/.cache/go-build")
-podman build "${build_args[@]}" --target gateway -t "$CAREBRIDGE_GATEWAY_IMAGE" . >"$STATE/build-gateway.log" 2>&1 \
+in_background podman build "${build_args[@]}" --target gateway -t "$CAREBRIDGE_GATEWAY_IMAGE" . >"$STATE/build-gateway.log" 2>&1 \
   || { tail -40 "$STATE/build-gateway.log"; exit 1; }
 
 step "building the kit image ($CAREBRIDGE_CONFORMANCE_IMAGE)"
-podman build "${build_args[@]}" --target conformance -t "$CAREBRIDGE_CONFORMANCE_IMAGE" . >"$STATE/build-conformance.log" 2>&1 \
+in_background podman build "${build_args[@]}" --target conformance -t "$CAREBRIDGE_CONFORMANCE_IMAGE" . >"$STATE/build-conformance.log" 2>&1 \
   || { tail -40 "$STATE/build-conformance.log"; exit 1; }
 podman image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' \
   | grep -E "(^|/)(${CAREBRIDGE_GATEWAY_IMAGE%%:*}|${CAREBRIDGE_CONFORMANCE_IMAGE%%:*}):" || true
@@ -306,6 +313,8 @@ for _ in $(seq 100); do
 done
 
 # Left by a run that was killed before its tear-down.
+left=$(podman ps -aq --filter "label=com.docker.compose.project=$PROJECT")
+[ -z "$left" ] || podman rm -f -v --depend $left >/dev/null 2>&1 || true
 compose down -v --remove-orphans >/dev/null 2>&1 || true
 
 # Podman runs HEALTHCHECKs from systemd timers; with no systemd (as in
@@ -331,7 +340,7 @@ export CAREBRIDGE_REPORTS=$run_reports
 set +e
 # The conformance service is named: docker-compose 1.29 would otherwise stop
 # the stack when init exits (see compose.yaml).
-compose up --no-color --exit-code-from conformance conformance
+in_background compose up --no-color --exit-code-from conformance conformance
 kit_rc=$?
 set -e
 compose logs --no-color --timestamps >"$run_reports/compose.log" 2>&1 || true
