@@ -291,6 +291,9 @@ in_background podman build "${build_args[@]}" --target gateway -t "$CAREBRIDGE_G
 step "building the kit image ($CAREBRIDGE_CONFORMANCE_IMAGE)"
 in_background podman build "${build_args[@]}" --target conformance -t "$CAREBRIDGE_CONFORMANCE_IMAGE" . >"$STATE/build-conformance.log" 2>&1 \
   || { tail -40 "$STATE/build-conformance.log"; exit 1; }
+# Each build leaves the previous images and build steps untagged; those
+# older than three days go (newer ones may still be the build's cache).
+podman image prune -f --filter until=72h >/dev/null
 podman image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' \
   | grep -E "(^|/)(${CAREBRIDGE_GATEWAY_IMAGE%%:*}|${CAREBRIDGE_CONFORMANCE_IMAGE%%:*}):" || true
 
