@@ -337,6 +337,7 @@ fi
 step "running the kit (docker-compose up)"
 run_reports=$STATE/reports
 rm -rf "$run_reports"
+rm -f "$reports/junit.xml" "$reports/report.html" "$reports/compose.log" # a previous run's
 mkdir -p "$run_reports"
 chown 65532:65532 "$run_reports" # the kit image runs as nonroot
 export CAREBRIDGE_REPORTS=$run_reports
@@ -348,7 +349,7 @@ kit_rc=$?
 set -e
 compose logs --no-color --timestamps >"$run_reports/compose.log" 2>&1 || true
 cp -r "$run_reports/." "$reports/"
-if [ "$kit_rc" = 0 ] && [ ! -s "$reports/junit.xml" ]; then
+if [ "$kit_rc" = 0 ] && [ ! -s "$run_reports/junit.xml" ]; then
   echo "the kit exited 0 but wrote no report" >&2
   kit_rc=2
 fi
