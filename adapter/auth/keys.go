@@ -369,3 +369,7 @@ func jwksDocument(keys []publicKey) ([]byte, error) {
 	}
 	return json.MarshalIndent(doc, "", "  ")
 }
+
+// Algorithm is the signature algorithm CareBridge uses with a key of this
+// type: RS256 for RSA, ES256 for EC P-256, ES384 for EC P-384.
+func Algorithm(key crypto.PublicKey) (string, error) { return defaultAlg(key) }
