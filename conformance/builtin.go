@@ -67,7 +67,14 @@ func LoadSuites(refs []string) ([]*Suite, error) {
 	}
 	var out []*Suite
 	for _, ref := range refs {
-		if st, err := os.Stat(ref); err == nil && st.IsDir() {
+		// A built-in suite's name wins over a folder of that name that is not
+		// a suite (run from the repository, mappings is also a Go package).
+		builtinName := false
+		for _, s := range all {
+			builtinName = builtinName || s.Name == ref
+		}
+		_, suiteErr := os.Stat(filepath.Join(ref, "suite.yaml"))
+		if st, err := os.Stat(ref); err == nil && st.IsDir() && (!builtinName || suiteErr == nil) {
 			found, err := loadFolder(ref)
 			if err != nil {
 				return nil, err

@@ -175,12 +175,23 @@ func (r *Report) Failures() []*TestResult {
 // Console writes a run's progress and summary for people.
 type Console struct {
 	W io.Writer
-	// Verbose also prints passing tests' names (failures always show).
-	Verbose bool
+	// Live shows the running test on a line of its own that the next
+	// line overwrites (for a terminal).
+	Live bool
+}
+
+// Starting shows the test that is starting, on a live console.
+func (c Console) Starting(done, total int, t *TestResult) {
+	if c.Live {
+		fmt.Fprintf(c.W, "\r\033[K[%d/%d] running %s …", done+1, total, shorten(t.FullName(), 100))
+	}
 }
 
 // Progress prints one finished test.
 func (c Console) Progress(done, total int, t *TestResult) {
+	if c.Live {
+		fmt.Fprint(c.W, "\r\033[K")
+	}
 	width := len(fmt.Sprint(total))
 	mark := map[Status]string{Passed: "PASS", Failed: "FAIL", Skipped: "SKIP"}[t.Status]
 	fmt.Fprintf(c.W, "[%*d/%d] %s %s (%s)\n", width, done, total, mark, t.FullName(), t.Duration.Round(time.Millisecond))

@@ -39,6 +39,8 @@ type Options struct {
 	FailFast bool
 	// Progress, when set, is told of each test as it finishes.
 	Progress func(done, total int, t *TestResult)
+	// Starting, when set, is told of each test as it starts.
+	Starting func(done, total int, t *TestResult)
 }
 
 // Run runs the selected tests of every suite in order and reports them.
@@ -67,17 +69,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	report := &Report{Target: target, Started: time.Now().UTC()}
-	total := 0
 	for _, s := range opts.Suites {
 		for _, sc := range s.Scenarios {
 			for _, t := range sc.Tests {
 				if opts.Tags.Match(sc.TestTags(t)) {
-					total++
+					r.total++
 				}
 			}
 		}
 	}
-	done := 0
 	for _, s := range opts.Suites {
 		sr := &SuiteResult{Name: s.Name, Title: s.Title}
 		report.Suites = append(report.Suites, sr)
@@ -87,9 +87,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			}
 			for _, tr := range r.scenario(ctx, sc) {
 				sr.Tests = append(sr.Tests, tr)
-				done++
+				r.done++
 				if opts.Progress != nil {
-					opts.Progress(done, total, tr)
+					opts.Progress(r.done, r.total, tr)
 				}
 				if tr.Status == Failed && opts.FailFast {
 					r.stopped = true
@@ -120,6 +120,8 @@ type runner struct {
 	runID       string
 	tests       int
 	correlation string
+	// done and total count finished and selected tests, for progress.
+	done, total int
 }
 
 // stepClient sends the requests of steps: one attempt each (the kit must
@@ -263,6 +265,9 @@ func (r *runner) scenario(ctx context.Context, sc *Scenario) []*TestResult {
 		if missing := r.missingActors(t.Requires, t.Steps, nil); len(missing) > 0 {
 			tr.skip("needs actor %s, which this run does not have", strings.Join(missing, ", "))
 			continue
+		}
+		if r.opts.Starting != nil {
+			r.opts.Starting(r.done, r.total, tr)
 		}
 		start := time.Now()
 		var run stepRun
@@ -466,9 +471,14 @@ func (r *runner) step(ctx context.Context, scope *Scope, sc *Scenario, st *Step)
 	}
 	warns, err := r.check(ctx, scope, st, resp, body, doc)
 	if err != nil {
+		if st.Retry != nil {
+			// A retried step takes what it can from every attempt, so that
+			// the next one can follow it (a next link, say).
+			_ = r.capture(ctx, scope, st, resp, doc)
+		}
 		return ex, warns, err
 	}
-	return ex, warns, r.capture(scope, st, resp, doc)
+	return ex, warns, r.capture(ctx, scope, st, resp, doc)
 }
 
 // buildRequest makes the HTTP request of a step, with every ${...}
@@ -485,6 +495,9 @@ func (r *runner) buildRequest(ctx context.Context, scope *Scope, sc *Scenario, s
 		p, err := scope.Text(ctx, rq.Path)
 		if err != nil {
 			return nil, nil, err
+		}
+		if p == "/" {
+			p = "" // the base itself: POST / sends a Bundle to [base]
 		}
 		target = r.target + p
 	}
@@ -652,7 +665,7 @@ func keepBody(b []byte) string {
 }
 
 // capture sets the step's captures from the answer.
-func (r *runner) capture(scope *Scope, st *Step, resp *http.Response, doc any) error {
+func (r *runner) capture(ctx context.Context, scope *Scope, st *Step, resp *http.Response, doc any) error {
 	names := make([]string, 0, len(st.Capture))
 	for n := range st.Capture {
 		names = append(names, n)
@@ -668,7 +681,17 @@ func (r *runner) capture(scope *Scope, st *Step, resp *http.Response, doc any) e
 			}
 			v = strings.Join(h, ", ")
 		} else {
-			got, err := c.expr.Eval(doc)
+			expr := c.expr
+			if expr == nil {
+				src, err := scope.Text(ctx, c.Path)
+				if err != nil {
+					return fmt.Errorf("capture %s: %w", name, err)
+				}
+				if expr, err = CompileExpr(src); err != nil {
+					return fmt.Errorf("capture %s: %w", name, err)
+				}
+			}
+			got, err := expr.Eval(doc)
 			if err != nil {
 				return fmt.Errorf("capture %s: %w", name, err)
 			}

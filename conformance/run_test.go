@@ -78,6 +78,18 @@ func startFake(t *testing.T) string {
 		}
 		fmt.Fprint(w, `{}`)
 	})
+	mux.HandleFunc("POST /fhir", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"resourceType":"Bundle","type":"batch-response"}`)
+	})
+	mux.HandleFunc("GET /fhir/page/{n}", func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		fmt.Sscan(r.PathValue("n"), &n)
+		entries := `[{"n":1}]`
+		if n >= 3 {
+			entries = `[]`
+		}
+		fmt.Fprintf(w, `{"link":[{"relation":"next","url":"http://%s/fhir/page/%d"}],"entry":%s}`, r.Host, n+1, entries)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { oo(w, http.StatusNotFound, "not-found", r.URL.Path) })
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -143,6 +155,7 @@ func TestRunnerAgainstAFakeServer(t *testing.T) {
 		"a retried step waits for the server":  Passed,
 		"a wrong status fails with the reason": Failed,
 		"a later test still runs":              Passed,
+		"a retried step walks pages":           Passed,
 		"needs a second practice":              Skipped,
 		"needs the trust by its steps":         Skipped,
 		"first test of a broken file":          Failed,
@@ -183,11 +196,11 @@ func TestRunnerAgainstAFakeServer(t *testing.T) {
 		t.Errorf("teardown warnings %q, want one on the file's last test", w)
 	}
 	n := report.Counts()
-	if n.Passed != 3 || n.Failed != 3 || n.Skipped != 2 || report.Passed() {
+	if n.Passed != 4 || n.Failed != 3 || n.Skipped != 2 || report.Passed() {
 		t.Errorf("counts %+v, passed=%v", n, report.Passed())
 	}
 	out := console.String()
-	for _, s := range []string{"[1/8] PASS engine › 01-flow › a create is captured", "FAIL engine › 01-flow › a wrong status", "< 422", "RESULT: FAIL", "3 passed   3 failed   2 skipped"} {
+	for _, s := range []string{"[1/9] PASS engine › 01-flow › a create is captured", "FAIL engine › 01-flow › a wrong status", "< 422", "RESULT: FAIL", "4 passed   3 failed   2 skipped"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("console output lacks %q:\n%s", s, out)
 		}
@@ -201,7 +214,7 @@ func TestRunnerAgainstAFakeServer(t *testing.T) {
 	if err := xml.Unmarshal(junit.Bytes(), &parsed); err != nil {
 		t.Fatalf("JUnit does not parse: %v\n%s", err, junit.String())
 	}
-	if parsed.Tests != 8 || parsed.Failures != 3 || parsed.Skipped != 2 || len(parsed.Suites) != 1 || len(parsed.Suites[0].Cases) != 8 {
+	if parsed.Tests != 9 || parsed.Failures != 3 || parsed.Skipped != 2 || len(parsed.Suites) != 1 || len(parsed.Suites[0].Cases) != 9 {
 		t.Errorf("JUnit totals %+v", parsed)
 	}
 	if !strings.Contains(junit.String(), "HTTP 422") || strings.Contains(junit.String(), "tok-default") {

@@ -435,7 +435,7 @@ func (st *Step) check(fsys fs.FS, dir string) error {
 		if (c.Path == "") == (c.Header == "") {
 			return fmt.Errorf("capture %s: give a path or a header", name)
 		}
-		if c.Path != "" {
+		if c.Path != "" && !strings.Contains(c.Path, "${") {
 			e, err := CompileExpr(c.Path)
 			if err != nil {
 				return fmt.Errorf("capture %s: %w", name, err)

@@ -178,7 +178,9 @@ func parseRequestURL(e *Entry, raw string) *Error {
 	if raw == "" {
 		return Errorf(Invalid, IssueRequired, expr, "request.url is required")
 	}
-	if strings.Contains(raw, "://") || strings.HasPrefix(raw, "/") {
+	// Only the path must be relative: a search's values may be URLs
+	// (identifier=https://fhir.nhs.uk/Id/nhs-number|...).
+	if path, _, _ := strings.Cut(raw, "?"); strings.Contains(path, "://") || strings.HasPrefix(raw, "/") {
 		return Errorf(Invalid, IssueNotSupported, expr,
 			"request.url %q must be relative to the base, such as Patient/123", raw)
 	}

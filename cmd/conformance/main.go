@@ -64,7 +64,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // runFlags are the flags of run.
 type runFlags struct {
 	target, token, clientID, key, scope, tokenURL, actors string
-	insecure, failFast, verbose                           bool
+	insecure, failFast                                    bool
 	suites, vars                                          []string
 	tags, junit, html, json                               string
 	timeout                                               time.Duration
@@ -119,11 +119,12 @@ func run(ctx context.Context, f runFlags, stdout io.Writer) error {
 		}
 		vars[name] = value
 	}
-	console := conformance.Console{W: stdout}
+	console := conformance.Console{W: stdout, Live: isTerminal(stdout)}
 	fmt.Fprintf(stdout, "Conformance run against %s: %d suites\n", f.target, len(suites))
 	report, err := conformance.Run(ctx, conformance.Options{
 		Target: f.target, Actors: actors, Suites: suites, Tags: conformance.ParseTags(f.tags), Vars: vars,
-		Timeout: f.timeout, TokenURL: f.tokenURL, FailFast: f.failFast, Progress: console.Progress,
+		Timeout: f.timeout, TokenURL: f.tokenURL, FailFast: f.failFast,
+		Progress: console.Progress, Starting: console.Starting,
 	})
 	if report == nil {
 		return err
@@ -148,6 +149,17 @@ func run(ctx context.Context, f runFlags, stdout io.Writer) error {
 		return testsFailed
 	}
 	return nil
+}
+
+// isTerminal reports whether w is a terminal, where the running test can be
+// shown live.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func writeFile(name string, write func(io.Writer) error) error {

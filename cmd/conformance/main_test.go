@@ -53,7 +53,9 @@ func TestExitStatuses(t *testing.T) {
 			t.Errorf("report %s not written: %v", f, err)
 		}
 	}
-	var report struct{ Suites []struct{ Tests []struct{ Status string } } }
+	var report struct {
+		Suites []struct{ Tests []struct{ Status string } }
+	}
 	raw, _ := os.ReadFile(js)
 	if err := json.Unmarshal(raw, &report); err != nil || len(report.Suites) != 1 || len(report.Suites[0].Tests) != 1 {
 		t.Errorf("JSON report %s: %v", raw, err)
