@@ -106,6 +106,10 @@ func TestAssertionOperators(t *testing.T) {
 		{"greaterThan", []any{10.0}, 9, true},
 		{"greaterThan", []any{"9"}, 10, false},
 		{"lessThan", []any{1.0}, 2, true},
+		{"equals", []any{"a", "b"}, []any{"a", "b"}, true},
+		{"equals", []any{"b", "a"}, []any{"a", "b"}, false},
+		{"equals", []any{"a"}, []any{"a", "b"}, false},
+		{"notEquals", []any{"a", "b"}, []any{"a"}, true},
 	}
 	for _, c := range cases {
 		msg, err := applyOp(c.op, c.got, c.want)

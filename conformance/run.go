@@ -391,7 +391,15 @@ func (r *runner) steps(ctx context.Context, scope *Scope, sc *Scenario, phase st
 	for i, st := range steps {
 		label := st.Name
 		if label == "" {
-			label = st.Request.Method + " " + st.Request.Path + st.Request.URL
+			where := st.Request.Path
+			if where == "" {
+				// A URL at the base reads as a path: POST / rather than POST ${target}.
+				where = strings.TrimPrefix(st.Request.URL, "${target}")
+				if where == "" {
+					where = "/"
+				}
+			}
+			label = st.Request.Method + " " + where
 		}
 		where := fmt.Sprintf("step %d %q", i+1, label)
 		if phase != "" {

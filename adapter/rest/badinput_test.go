@@ -129,6 +129,14 @@ func TestBadInputIsRefusedWithOperationOutcome(t *testing.T) {
 			status: 405, want: outcome{Severity: "error", Code: "not-supported", Diagnostics: "PATCH is not supported"},
 		},
 		{
+			name: "POST to a resource's id", method: "POST", path: "Patient/abc", body: validPatient,
+			status: 405, want: outcome{Severity: "error", Code: "not-supported", Diagnostics: "it takes GET, PUT, DELETE"},
+		},
+		{
+			name: "a conditional delete of a type the server does not serve", method: "DELETE", path: "Medication",
+			status: 404, want: outcome{Severity: "error", Code: "not-supported", Diagnostics: "Medication"},
+		},
+		{
 			name: "a path that is not an endpoint", method: "GET", path: "/nowhere",
 			status: 404, want: outcome{Severity: "error", Code: "not-found"},
 		},

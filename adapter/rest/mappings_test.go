@@ -20,9 +20,10 @@ func TestUnmappedCodesAreWarnedAndReported(t *testing.T) {
 		}
 		r := c.do("PUT", "Observation/o1", obs("https://emis.example/codes", "EMISBMI"), "Prefer", "return=OperationOutcome").mustStatus(t, http.StatusCreated)
 		issues := r.issues(t)
-		if len(issues) != 1 || issues[0].Severity != "warning" || issues[0].Code != "code-invalid" || issues[0].Expression != "Observation.code" ||
-			!strings.Contains(issues[0].Diagnostics, "https://emis.example/codes|EMISBMI") {
-			t.Errorf("issues = %+v, want one code-invalid warning at Observation.code", issues)
+		if len(issues) != 2 || issues[0].Code != "informational" || issues[0].Diagnostics != "Observation/o1 created" ||
+			issues[1].Severity != "warning" || issues[1].Code != "code-invalid" || issues[1].Expression != "Observation.code" ||
+			!strings.Contains(issues[1].Diagnostics, "https://emis.example/codes|EMISBMI") {
+			t.Errorf("issues = %+v, want what was done, then one code-invalid warning at Observation.code", issues)
 		}
 		report := c.do("GET", "$unmapped", nil).mustStatus(t, http.StatusOK).json(t)
 		want := map[string]any{"resourceType": "Parameters", "parameter": []any{map[string]any{"name": "item", "part": []any{

@@ -7,6 +7,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/carebridge/carebridge/fhir"
 )
 
 // routes lists every route of the API.
@@ -52,7 +54,41 @@ func (s *Server) routes(gatherer prometheus.Gatherer) {
 
 	// PATCH is not supported; say so with an OperationOutcome rather than a bare 405.
 	f.PATCH("/:type/:id", s.handlePatch)
-	f.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	f.Any("/*", handleNoRoute)
+}
+
+// handleNoRoute answers what no route takes: 405 with Allow when the path
+// is one the API serves with other methods, else 404.
+func handleNoRoute(c echo.Context) error {
+	allowed := allowedMethods(strings.Split(strings.Trim(c.Param("*"), "/"), "/"))
+	if allowed == "" {
+		return echo.ErrNotFound
+	}
+	c.Response().Header().Set(echo.HeaderAllow, allowed)
+	return errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s; it takes %s", c.Request().Method, c.Request().URL.Path, allowed)
+}
+
+// allowedMethods lists the methods the routes above take on a path of a
+// served type, by its segments after /fhir; "" when the path is not one.
+func allowedMethods(segs []string) string {
+	if len(segs) == 0 || !fhir.Served(segs[0]) {
+		return ""
+	}
+	switch {
+	case len(segs) == 1:
+		return "GET, POST, PUT, DELETE"
+	case len(segs) == 2 && segs[1] == "_search":
+		return "POST"
+	case len(segs) == 2 && segs[1] == "_history":
+		return "GET"
+	case len(segs) == 2 && !strings.HasPrefix(segs[1], "$"):
+		return "GET, PUT, DELETE"
+	case len(segs) == 3 && segs[2] == "_history", len(segs) == 4 && segs[2] == "_history":
+		return "GET"
+	case len(segs) == 3 && segs[0] == "Patient" && segs[2] == "$health-check":
+		return "GET"
+	}
+	return ""
 }
 
 func (s *Server) handlePatch(c echo.Context) error {

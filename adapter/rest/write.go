@@ -77,6 +77,9 @@ func (s *Server) handleDelete(c echo.Context) error {
 // handleConditionalDelete serves DELETE [base]/Type?search.
 func (s *Server) handleConditionalDelete(c echo.Context) error {
 	typ := c.Param("type")
+	if !fhir.Served(typ) {
+		return typeNotServed(typ)
+	}
 	query := searchParams(c)
 	if len(query) == 0 {
 		return fhir.Errorf(fhir.Invalid, fhir.IssueRequired, "", "a conditional delete needs search parameters: DELETE %s?identifier=...", typ)
@@ -114,10 +117,13 @@ func (s *Server) writeResult(c echo.Context, out adapter.EntryResult) error {
 	return writeBody(c, out.Status, r.Body)
 }
 
-// outcomeIssues are the issues to report for a successful write.
+// outcomeIssues are the issues to report for a successful write: what was
+// done, then any warnings the write raised (a code no profile maps, say).
 func outcomeIssues(out adapter.EntryResult) []fhir.Issue {
-	if len(out.Issues) > 0 {
-		return out.Issues
+	for _, is := range out.Issues {
+		if is.Code == fhir.IssueInformational {
+			return out.Issues // the write has said what it did
+		}
 	}
 	what := "written"
 	switch out.Status {
@@ -132,7 +138,8 @@ func outcomeIssues(out adapter.EntryResult) []fhir.Issue {
 	if out.Resource.ID == "" {
 		d = what
 	}
-	return []fhir.Issue{{Severity: fhir.SeverityInformation, Code: fhir.IssueInformational, Diagnostics: d}}
+	done := fhir.Issue{Severity: fhir.SeverityInformation, Code: fhir.IssueInformational, Diagnostics: d}
+	return append([]fhir.Issue{done}, out.Issues...)
 }
 
 func typeNotServed(typ string) error {
