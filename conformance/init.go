@@ -55,7 +55,15 @@ type InitOptions struct {
 	GatewayDir string
 	// BaseURL, when set, is written as the gateway's baseUrl.
 	BaseURL string
+	// KeepExisting leaves a directory that already holds carebridge.yaml
+	// and actors.yaml as it is, instead of refusing it (a compose stack
+	// started again on its volume).
+	KeepExisting bool
 }
+
+// ErrKept is returned by Init when KeepExisting left an initialised
+// directory as it was.
+var ErrKept = errors.New("already initialised: kept as it is")
 
 // gatewayConfig is the part of carebridge.yaml that init writes.
 type gatewayConfig struct {
@@ -111,12 +119,22 @@ func Init(o InitOptions) error {
 	if gw == "" {
 		gw = dir
 	}
+	existing := 0
 	for _, f := range []string{"carebridge.yaml", "actors.yaml"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			return fmt.Errorf("init: %s already exists; choose an empty directory", filepath.Join(dir, f))
+			existing++
+			if !o.KeepExisting {
+				return fmt.Errorf("init: %s already exists; choose an empty directory", filepath.Join(dir, f))
+			}
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("init: %w", err)
 		}
+	}
+	switch existing {
+	case 2:
+		return ErrKept
+	case 1:
+		return fmt.Errorf("init: %s holds only part of a kit; choose an empty directory", dir)
 	}
 	if err := writeKey(filepath.Join(dir, "gateway-keys"), "gateway"); err != nil {
 		return err

@@ -277,7 +277,12 @@ Start the gateway with --config OUT/carebridge.yaml and run the kit with
 --actors OUT/actors.yaml.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if err := conformance.Init(o); err != nil {
+			err := conformance.Init(o)
+			if errors.Is(err, conformance.ErrKept) {
+				fmt.Fprintf(stdout, "%s is already initialised: kept as it is\n", o.Dir)
+				return nil
+			}
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "wrote %s/carebridge.yaml (for the gateway) and %s/actors.yaml (for the kit)\n", o.Dir, o.Dir)
@@ -287,6 +292,7 @@ Start the gateway with --config OUT/carebridge.yaml and run the kit with
 	cmd.Flags().StringVar(&o.Dir, "out", "", "directory to write into (required)")
 	cmd.Flags().StringVar(&o.GatewayDir, "gateway-dir", "", "where the gateway sees --out, when elsewhere (a container's mount)")
 	cmd.Flags().StringVar(&o.BaseURL, "base-url", "", "the gateway's base URL, written as baseUrl")
+	cmd.Flags().BoolVar(&o.KeepExisting, "keep-existing", false, "leave an already initialised --out as it is (exit 0)")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }

@@ -102,6 +102,17 @@ func TestInitCheckAndList(t *testing.T) {
 	if code, _, errs := runKit(t, "init", "--out", dir); code != 2 || !strings.Contains(errs, "already exists") {
 		t.Errorf("second init: exit %d, want 2: %s", code, errs)
 	}
+	before, _ := os.ReadFile(filepath.Join(dir, "clients", "cb-practice-a.pem"))
+	if code, out, errs := runKit(t, "init", "--out", dir, "--keep-existing"); code != 0 || !strings.Contains(out, "kept as it is") {
+		t.Errorf("init --keep-existing: exit %d\n%s%s", code, out, errs)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "clients", "cb-practice-a.pem")); !bytes.Equal(before, after) {
+		t.Error("init --keep-existing changed a key")
+	}
+	os.Remove(filepath.Join(dir, "actors.yaml"))
+	if code, _, errs := runKit(t, "init", "--out", dir, "--keep-existing"); code != 2 || !strings.Contains(errs, "only part of a kit") {
+		t.Errorf("init --keep-existing of half a kit: exit %d, want 2: %s", code, errs)
+	}
 	if code, out, errs := runKit(t, "check", "testdata/pass"); code != 0 || !strings.Contains(out, "1 suites, 2 tests") {
 		t.Errorf("check: exit %d\n%s%s", code, out, errs)
 	}
