@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -457,10 +458,25 @@ func (r *runner) step(ctx context.Context, scope *Scope, sc *Scenario, st *Step)
 	}
 	start := time.Now()
 	resp, err := r.client.Do(req)
+	var throttled []string
+	// A deployment's rate limit is not what a step tests, unless it says
+	// so: on 429 the kit waits as Retry-After asks, as a client should, and
+	// sends the request again, noting it as a warning.
+	for tries := 0; err == nil && resp.StatusCode == http.StatusTooManyRequests && !st.Expect.Status.Names(http.StatusTooManyRequests) && tries < maxThrottled; tries++ {
+		wait := retryAfter(resp.Header.Get("Retry-After"))
+		resp.Body.Close()
+		throttled = append(throttled, fmt.Sprintf("throttled (429), sent again after %s", wait))
+		select {
+		case <-ctx.Done():
+			return ex, throttled, ctx.Err()
+		case <-time.After(wait):
+		}
+		resp, err = r.client.Do(req)
+	}
 	ex.Duration = time.Since(start)
 	if err != nil {
 		ex.Error = err.Error()
-		return ex, nil, fmt.Errorf("no answer: %w", err)
+		return ex, throttled, fmt.Errorf("no answer: %w", err)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	resp.Body.Close()
@@ -478,6 +494,7 @@ func (r *runner) step(ctx context.Context, scope *Scope, sc *Scenario, st *Step)
 		}
 	}
 	warns, err := r.check(ctx, scope, st, resp, body, doc)
+	warns = append(throttled, warns...)
 	if err != nil {
 		if st.Retry != nil {
 			// A retried step takes what it can from every attempt, so that
@@ -487,6 +504,18 @@ func (r *runner) step(ctx context.Context, scope *Scope, sc *Scenario, st *Step)
 		return ex, warns, err
 	}
 	return ex, warns, r.capture(ctx, scope, st, resp, doc)
+}
+
+// maxThrottled bounds how often one step is sent again after a 429.
+const maxThrottled = 5
+
+// retryAfter reads a Retry-After of seconds: at least 1 s, at most 10 s.
+func retryAfter(h string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(h))
+	if err != nil || n < 1 {
+		n = 1
+	}
+	return time.Duration(min(n, 10)) * time.Second
 }
 
 // buildRequest makes the HTTP request of a step, with every ${...}

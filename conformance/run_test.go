@@ -21,6 +21,7 @@ type fakeServer struct {
 	mu       sync.Mutex
 	patients map[string][]byte
 	slow     int
+	throttle int
 	probes   []string
 	authz    map[string]bool
 	corr     map[string]bool
@@ -74,6 +75,18 @@ func startFake(t *testing.T) string {
 		f.mu.Unlock()
 		if n < 3 {
 			oo(w, http.StatusServiceUnavailable, "transient", "not yet")
+			return
+		}
+		fmt.Fprint(w, `{}`)
+	})
+	mux.HandleFunc("GET /fhir/throttle", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.throttle++
+		n := f.throttle
+		f.mu.Unlock()
+		if n%2 == 1 {
+			w.Header().Set("Retry-After", "1")
+			oo(w, http.StatusTooManyRequests, "throttled", "slow down")
 			return
 		}
 		fmt.Fprint(w, `{}`)
@@ -151,15 +164,17 @@ func TestRunnerAgainstAFakeServer(t *testing.T) {
 		got[tr.Name] = tr
 	}
 	want := map[string]Status{
-		"a create is captured and read back":   Passed,
-		"a retried step waits for the server":  Passed,
-		"a wrong status fails with the reason": Failed,
-		"a later test still runs":              Passed,
-		"a retried step walks pages":           Passed,
-		"needs a second practice":              Skipped,
-		"needs the trust by its steps":         Skipped,
-		"first test of a broken file":          Failed,
-		"second test of a broken file":         Failed,
+		"a create is captured and read back":    Passed,
+		"a retried step waits for the server":   Passed,
+		"a wrong status fails with the reason":  Failed,
+		"a later test still runs":               Passed,
+		"a retried step walks pages":            Passed,
+		"a throttled request is sent again":     Passed,
+		"a 429 the step expects is not retried": Passed,
+		"needs a second practice":               Skipped,
+		"needs the trust by its steps":          Skipped,
+		"first test of a broken file":           Failed,
+		"second test of a broken file":          Failed,
 	}
 	if len(got) != len(want) {
 		t.Errorf("%d results, want %d", len(got), len(want))
@@ -183,6 +198,9 @@ func TestRunnerAgainstAFakeServer(t *testing.T) {
 	if w := got["a create is captured and read back"].Warnings; len(w) != 1 || !strings.Contains(w[0], "meta.tag: gives no value") {
 		t.Errorf("warnings %q, want the one warningOnly miss", w)
 	}
+	if w := got["a throttled request is sent again"].Warnings; len(w) != 1 || !strings.Contains(w[0], "throttled (429), sent again after 1s") {
+		t.Errorf("warnings %q, want one saying the step was throttled", w)
+	}
 	if r := got["needs a second practice"].Reason; !strings.Contains(r, "practiceB") {
 		t.Errorf("skip reason %q does not name practiceB", r)
 	}
@@ -196,11 +214,11 @@ func TestRunnerAgainstAFakeServer(t *testing.T) {
 		t.Errorf("teardown warnings %q, want one on the file's last test", w)
 	}
 	n := report.Counts()
-	if n.Passed != 4 || n.Failed != 3 || n.Skipped != 2 || report.Passed() {
+	if n.Passed != 6 || n.Failed != 3 || n.Skipped != 2 || report.Passed() {
 		t.Errorf("counts %+v, passed=%v", n, report.Passed())
 	}
 	out := console.String()
-	for _, s := range []string{"[1/9] PASS engine › 01-flow › a create is captured", "FAIL engine › 01-flow › a wrong status", "< 422", "RESULT: FAIL", "4 passed   3 failed   2 skipped"} {
+	for _, s := range []string{"[ 1/11] PASS engine › 01-flow › a create is captured", "FAIL engine › 01-flow › a wrong status", "< 422", "RESULT: FAIL", "6 passed   3 failed   2 skipped"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("console output lacks %q:\n%s", s, out)
 		}
@@ -214,7 +232,7 @@ func TestRunnerAgainstAFakeServer(t *testing.T) {
 	if err := xml.Unmarshal(junit.Bytes(), &parsed); err != nil {
 		t.Fatalf("JUnit does not parse: %v\n%s", err, junit.String())
 	}
-	if parsed.Tests != 9 || parsed.Failures != 3 || parsed.Skipped != 2 || len(parsed.Suites) != 1 || len(parsed.Suites[0].Cases) != 9 {
+	if parsed.Tests != 11 || parsed.Failures != 3 || parsed.Skipped != 2 || len(parsed.Suites) != 1 || len(parsed.Suites[0].Cases) != 11 {
 		t.Errorf("JUnit totals %+v", parsed)
 	}
 	if !strings.Contains(junit.String(), "HTTP 422") || strings.Contains(junit.String(), "tok-default") {

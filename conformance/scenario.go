@@ -135,6 +135,16 @@ func (s StatusSet) Allows(code int) bool {
 	return false
 }
 
+// Names reports whether the code is listed by number (not by class).
+func (s StatusSet) Names(code int) bool {
+	for _, c := range s.codes {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
+
 func (s StatusSet) String() string {
 	var parts []string
 	for _, c := range s.codes {
