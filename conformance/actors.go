@@ -145,19 +145,15 @@ type server struct {
 	target string
 	http   *retryablehttp.Client
 
-	once      sync.Once
-	tokenURL  string
-	jwksURL   string
-	onceErr   error
-	overrideT string
+	once     sync.Once
+	tokenURL string // given (--token-url), or found by discover
+	jwksURL  string
+	onceErr  error
 }
 
 // discover reads /.well-known/smart-configuration beside the FHIR base.
 func (s *server) discover(ctx context.Context) error {
 	s.once.Do(func() {
-		if s.overrideT != "" {
-			s.tokenURL = s.overrideT
-		}
 		var conf struct {
 			TokenEndpoint string `json:"token_endpoint"`
 			JWKSURI       string `json:"jwks_uri"`

@@ -65,7 +65,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if r.runID, err = randomLetters(6); err != nil {
 		return nil, err
 	}
-	r.srv = &server{target: target, http: setupClient(opts.Timeout), overrideT: opts.TokenURL}
+	r.srv = &server{target: target, http: setupClient(opts.Timeout), tokenURL: opts.TokenURL}
 	if err := r.preflight(ctx); err != nil {
 		return nil, err
 	}
@@ -297,6 +297,7 @@ func (r *runner) teardown(ctx context.Context, scope *Scope, sc *Scenario, resul
 		return
 	}
 	var run stepRun
+	r.correlation = fmt.Sprintf("conformance-%s-%d-teardown", r.runID, r.tests)
 	if err := r.steps(context.WithoutCancel(ctx), scope, sc, "teardown", sc.Teardown, &run); err != nil {
 		last := results[len(results)-1]
 		last.Warnings = append(last.Warnings, "teardown: "+err.Error())

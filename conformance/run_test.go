@@ -131,6 +131,13 @@ func startFake(t *testing.T) string {
 		if f.corr[""] {
 			t.Error("a request came without X-Correlation-Id")
 		}
+		teardown := false
+		for id := range f.corr {
+			teardown = teardown || strings.HasSuffix(id, "-teardown")
+		}
+		if !teardown {
+			t.Errorf("no request carried a teardown's correlation id: %v", f.corr)
+		}
 	})
 	return "http://" + l.Addr().String() + "/fhir"
 }

@@ -34,9 +34,6 @@ func newScope(base map[string]any, call func(context.Context, string, []string) 
 // Set sets a variable.
 func (s *Scope) Set(name string, v any) { s.vars[name] = v }
 
-// Has reports whether a variable is set.
-func (s *Scope) Has(name string) bool { _, ok := s.vars[name]; return ok }
-
 // lookup resolves name.field.field...
 func (s *Scope) lookup(ref string) (any, error) {
 	parts := strings.Split(ref, ".")
